@@ -1,0 +1,156 @@
+"""SQLite storage: the schema, the connection, transactions. No HTTP and no API rules here.
+
+All access happens on the server's event-loop thread, one request at a time, so each request is one
+transaction and concurrent clients can never interleave inside a request.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,                  -- user-<handle>
+    token TEXT UNIQUE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS containers (
+    id TEXT PRIMARY KEY,                  -- project-xxxx | container-xxxx
+    class TEXT NOT NULL,                  -- project | container
+    name TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    created_by TEXT NOT NULL,             -- user id
+    bill_to TEXT NOT NULL,
+    region TEXT NOT NULL,
+    flags TEXT NOT NULL DEFAULT '{}',     -- JSON: protected, restricted, downloadRestricted, containsPHI, ...
+    tags TEXT NOT NULL DEFAULT '[]',      -- JSON array, insertion order
+    properties TEXT NOT NULL DEFAULT '{}',-- JSON object
+    version INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS members (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    member_id TEXT NOT NULL,              -- user-xxx (or org-xxx)
+    level TEXT NOT NULL,                  -- VIEW | UPLOAD | CONTRIBUTE | ADMINISTER
+    PRIMARY KEY (container_id, member_id)
+);
+CREATE TABLE IF NOT EXISTS folders (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,                   -- normalised absolute path; '/' always present
+    PRIMARY KEY (container_id, path)
+);
+CREATE TABLE IF NOT EXISTS objects (      -- what every copy of a data object shares
+    id TEXT PRIMARY KEY,
+    class TEXT NOT NULL,                  -- file | record
+    state TEXT NOT NULL,                  -- open | closing | closed
+    closed_at INTEGER,                    -- while closing: when the object becomes closed (ms)
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    created_by TEXT NOT NULL,             -- user id
+    origin_project TEXT NOT NULL,         -- the container it was created in
+    hidden INTEGER NOT NULL DEFAULT 0,
+    types TEXT NOT NULL DEFAULT '[]',
+    details TEXT NOT NULL DEFAULT '{}',
+    links TEXT NOT NULL DEFAULT '[]',     -- de-duplicated IDs linked from details
+    media TEXT,                           -- files only
+    size INTEGER                          -- files only, set at close
+);
+CREATE INDEX IF NOT EXISTS objects_closing ON objects(state, closed_at);
+CREATE TABLE IF NOT EXISTS copies (       -- per-container metadata of a data object
+    object_id TEXT NOT NULL REFERENCES objects(id),
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    properties TEXT NOT NULL DEFAULT '{}',
+    modified INTEGER NOT NULL,
+    seq INTEGER NOT NULL,                 -- global insertion counter: a stable order for paging
+    PRIMARY KEY (object_id, container_id)
+);
+CREATE INDEX IF NOT EXISTS copies_folder ON copies(container_id, folder);
+CREATE UNIQUE INDEX IF NOT EXISTS copies_seq ON copies(seq);
+CREATE TABLE IF NOT EXISTS parts (        -- uploaded file parts
+    file_id TEXT NOT NULL REFERENCES objects(id),
+    idx INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    state TEXT NOT NULL,                  -- pending | complete
+    data BLOB,
+    PRIMARY KEY (file_id, idx)
+);
+CREATE TABLE IF NOT EXISTS nonces (       -- idempotency of */new
+    user_id TEXT NOT NULL,
+    route TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    input_sha256 TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (user_id, route, nonce)
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class Database:
+    """One SQLite connection (in memory, or a file with --db) and the schema."""
+
+    def __init__(self, path: str | None = None):
+        self.path = path or ":memory:"
+        # The server touches the connection only from its event-loop thread; tests may build the
+        # Database in another thread, hence check_same_thread=False.
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if path:
+            # WAL + synchronous=NORMAL: a committed request survives kill -9 of the server process.
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def next_seq(self, name: str = "copies") -> int:
+        row = self.conn.execute(
+            "INSERT INTO counters(name, value) VALUES (?, 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
+            (name,),
+        ).fetchone()
+        return int(row[0])
+
+    def settle_closing(self, now: int) -> None:
+        """Files whose closing moment has passed become closed (lazily, at the start of each request)."""
+        self.conn.execute(
+            "UPDATE objects SET state = 'closed', closed_at = NULL WHERE state = 'closing' AND closed_at <= ?",
+            (now,),
+        )
+
+    def close(self) -> None:
+        self.conn.close()

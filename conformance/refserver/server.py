@@ -1,0 +1,84 @@
+"""Running the reference server: in a background thread (tests, embedded runs) or in the foreground (serve)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import uvicorn
+
+from .app import RefServerApp
+from .context import Settings
+from .db import Database
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def make_config(app: RefServerApp, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                          timeout_keep_alive=30)
+
+
+class RefServer:
+    """The reference server on a loopback port in a daemon thread: `with RefServer() as srv: srv.url`."""
+
+    def __init__(self, db_path: str | None = None, settings: Settings | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
+        self.settings = settings or Settings()
+        self.host = host
+        self.port = port or free_port(host)
+        self.app = RefServerApp(Database(db_path), self.settings)
+        self._server = uvicorn.Server(make_config(self.app, self.host, self.port))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def token(self, user: str = "alice") -> str:
+        return self.settings.users[user]
+
+    def start(self, timeout: float = 10.0) -> RefServer:
+        self._thread = threading.Thread(target=self._server.run, name="dxconform-refserver", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"reference server did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.app.db.close()
+
+    def __enter__(self) -> RefServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve_forever(host: str, port: int, db_path: str | None, settings: Settings) -> None:
+    """`dxconform serve`: print the URL and the users once ready, then serve until interrupted."""
+    app = RefServerApp(Database(db_path), settings)
+    server = uvicorn.Server(make_config(app, host, port))
+
+    original_startup = server.startup
+
+    async def startup(sockets=None):
+        await original_startup(sockets=sockets)
+        if server.started:
+            print(f"listening on http://{host}:{port}", flush=True)
+            for name, token in settings.users.items():
+                print(f"user user-{name} token {token}", flush=True)
+
+    server.startup = startup
+    server.run()
