@@ -18,14 +18,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user", action="append", default=[], metavar="NAME:TOKEN",
                    help="add a user (repeatable); alice and bob always exist")
     p.add_argument("--closing-ms", type=int, default=None, help="how long files stay 'closing' (ms)")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="switch on a deliberate fault (repeatable; --fault list shows them)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..refserver.context import Settings
+    from ..refserver.faults import FAULTS
     from ..refserver.server import free_port, serve_forever
 
-    settings = Settings()
+    if "list" in args.fault:
+        for f in FAULTS.values():
+            print(f"{f.name:28} {f.area:12} breaks: {f.rule}")
+        return 0
+    unknown = sorted(set(args.fault) - set(FAULTS))
+    if unknown:
+        raise UsageError(f"unknown fault {unknown[0]!r} (dxconform serve --fault list shows them)")
+    settings = Settings(faults=frozenset(args.fault))
     for spec in args.user:
         m = _USER.match(spec)
         if not m:

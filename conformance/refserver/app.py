@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -9,10 +11,10 @@ import secrets
 import traceback
 from typing import Any
 
-from . import errors
+from . import errors, faults
 from .context import Context, Settings
 from .db import Database, dumps, now_ms
-from .handlers import CONTENT_ROUTES, ROUTES, RouteSpec, load_all
+from .handlers import CONTENT_ROUTES, RouteSpec, load_all
 from .ids import HASH_CLASSES, id_class
 
 log = logging.getLogger("dxconform.refserver")
@@ -50,8 +52,20 @@ class RefServerApp:
     def __init__(self, db: Database | None = None, settings: Settings | None = None):
         self.settings = settings or Settings()
         self.db = db or Database()
-        self.routes = load_all()
+        self.faults = faults.select(self.settings.faults)
+        self.routes = self._with_faults(dict(load_all()))
         self._ensure_users()
+
+    def _with_faults(self, routes: dict[str, RouteSpec]) -> dict[str, RouteSpec]:
+        for f in self.faults:
+            for r in f.routes:
+                if r not in routes:
+                    continue
+                if f.wrap is not None:
+                    routes[r] = dataclasses.replace(routes[r], handler=f.wrap(routes[r].handler))
+                if f.drop_nonce:
+                    routes[r] = dataclasses.replace(routes[r], accepts_nonce=False)
+        return routes
 
     def _ensure_users(self) -> None:
         with self.db.transaction() as conn:
@@ -75,9 +89,13 @@ class RefServerApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body = await self._read_body(receive)
-        host = headers.get("host") or "%s:%s" % tuple(scope.get("server") or ("127.0.0.1", 0))
+        server_host, server_port = scope.get("server") or ("127.0.0.1", 0)
+        host = headers.get("host") or f"{server_host}:{server_port}"
         base_url = f"{scope.get('scheme', 'http')}://{host}"
         client_ip = (scope.get("client") or ("", 0))[0]
+        for f in self.faults:
+            if f.stall and scope["path"].endswith(f.stall[0]):
+                await asyncio.sleep(f.stall[1])
         if body is None:
             response = error_response(errors.InvalidInput("request body too large"))
         else:
@@ -100,6 +118,19 @@ class RefServerApp:
     # -- protocol ---------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes, base_url: str,
                client_ip: str = "") -> Response:
+        for f in self.faults:
+            if f.request is not None:
+                method, path, headers, body = f.request(method, path, headers, body)
+        response = self._handle(method, path, headers, body, base_url, client_ip)
+        if not path.startswith("/_dx/"):
+            for f in self.faults:
+                if f.response is not None:
+                    response.status, response.headers, response.body = f.response(
+                        response.status, response.headers, response.body)
+        return response
+
+    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes, base_url: str,
+                client_ip: str) -> Response:
         try:
             if path.startswith("/_dx/"):
                 return self._content(method, path, headers, body, base_url)

@@ -24,6 +24,8 @@ class Settings:
     # Largest request body the API accepts (bytes); larger answers MalformedJSON... see app.
     max_body_bytes: int = 64 * 1024 * 1024
     users: dict[str, str] = field(default_factory=lambda: {"alice": "alice-token", "bob": "bob-token"})
+    # Names of deliberate faults to switch on (faults.py); empty for a conforming server.
+    faults: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -21,7 +21,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def make_config(app: RefServerApp, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                          timeout_keep_alive=30)
+                          timeout_keep_alive=30, timeout_graceful_shutdown=1)
 
 
 class RefServer:
