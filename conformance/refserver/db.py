@@ -94,6 +94,16 @@ CREATE TABLE IF NOT EXISTS nonces (       -- idempotency of */new
     PRIMARY KEY (user_id, route, nonce)
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS transfers (     -- upload/download URLs handed out: the secret is the credential
+    secret TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,                   -- upload | download
+    file_id TEXT NOT NULL,
+    idx INTEGER,                          -- upload: the part index
+    size INTEGER,                         -- upload: the size announced to /upload, if any
+    md5 TEXT,                             -- upload: the md5 announced to /upload, if any
+    filename TEXT,                        -- download: Content-Disposition name
+    expires INTEGER NOT NULL
+);
 """
 
 
