@@ -18,8 +18,15 @@ class UsageError(Exception):
     """Bad options, unreadable input, unreachable server: one clear line, exit 2."""
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Bad options print one line (the usage is one --help away) and exit 2; subcommands inherit this."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dxconform", description="DNAnexus API conformance suite")
+    parser = OneLineErrorParser(prog="dxconform", description="DNAnexus API conformance suite")
     parser.add_argument("--version", action="version", version=f"dxconform {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -43,4 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the canonical module's main: under `python -m` this file is __main__, and the command modules'
+    # `from .main import UsageError` would otherwise name a different class than the one caught here.
+    from conformance.cli.main import main as _canonical_main
+
+    sys.exit(_canonical_main())
