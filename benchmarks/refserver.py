@@ -1,0 +1,166 @@
+"""Benchmark of the reference server on loopback: describe requests/s and upload MB/s (not a test).
+
+Starts `dxconform serve --port 0` as a child process (in memory, or on a SQLite file with --db), measures
+from this process over HTTP, prints the figures and the machine, and stops the server. Every phase is
+bounded both in count and in time.
+
+    python benchmarks/refserver.py [--seconds 5] [--clients 1 4] [--upload-mib 64] [--db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+MiB = 1024 * 1024
+PART = 5 * MiB                        # the server's minimumPartSize, and what dxpy uses for small files
+MAX_DESCRIBES_PER_CLIENT = 50_000     # the count bound of the describe phase (the time bound is --seconds)
+HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
+LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)\s*$")
+
+
+def start_server(db_path: str | None) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "conformance.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
+               "--closing-ms", "0"]
+    if db_path:
+        command += ["--db", db_path]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if m := LISTENING.match(lines.get(timeout=0.2)):
+                return proc, m.group(1)
+        except queue.Empty:
+            if proc.poll() is not None:
+                break
+    proc.kill()
+    raise SystemExit("the reference server did not start")
+
+
+def call(session: requests.Session, url: str, path: str, body: dict | None = None) -> dict:
+    answer = session.post(url + path, data=json.dumps(body or {}), headers=HEADERS, timeout=60)
+    if answer.status_code != 200:
+        raise SystemExit(f"{path} answered {answer.status_code}: {answer.text[:200]}")
+    return answer.json()
+
+
+def bench_describe(url: str, record: str, project: str, clients: int, seconds: float) -> tuple[int, float]:
+    """(describes answered, elapsed seconds) with `clients` threads, each with its own session."""
+    body = {"project": project}
+    deadline = time.perf_counter() + seconds
+
+    def run(_: int) -> int:
+        done = 0
+        with requests.Session() as session:
+            while done < MAX_DESCRIBES_PER_CLIENT and time.perf_counter() < deadline:
+                call(session, url, f"/{record}/describe", body)
+                done += 1
+        return done
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        total = sum(pool.map(run, range(clients)))
+    return total, time.perf_counter() - start
+
+
+def bench_upload(url: str, project: str, total_mib: int, seconds: float) -> tuple[int, float, str]:
+    """Upload files of four 5 MiB parts until `total_mib` or `seconds`: (bytes, elapsed, last file id).
+
+    The time counts everything a client waits for: /file/new, /upload, the PUTs, /close and the
+    describe that sees `closed`.
+    """
+    part = os.urandom(PART)
+    md5 = hashlib.md5(part).hexdigest()
+    sent, file_id = 0, ""
+    session = requests.Session()
+    start = time.perf_counter()
+    while sent < total_mib * MiB and time.perf_counter() - start < seconds:
+        file_id = call(session, url, "/file/new", {"project": project, "name": "bench.bin"})["id"]
+        for index in range(1, 5):
+            target = call(session, url, f"/{file_id}/upload", {"index": index, "size": PART, "md5": md5})
+            put = session.put(target["url"], data=part, headers=target.get("headers", {}), timeout=60)
+            if not 200 <= put.status_code < 300:
+                raise SystemExit(f"PUT answered {put.status_code}: {put.text[:200]}")
+            sent += PART
+        call(session, url, f"/{file_id}/close")
+        while call(session, url, f"/{file_id}/describe", {"fields": {"state": True}})["state"] != "closed":
+            time.sleep(0.01)
+    return sent, time.perf_counter() - start, file_id
+
+
+def bench_download(url: str, project: str, file_id: str, seconds: float) -> tuple[int, float]:
+    session = requests.Session()
+    received = 0
+    start = time.perf_counter()
+    for _ in range(20):
+        if time.perf_counter() - start > seconds:
+            break
+        link = call(session, url, f"/{file_id}/download", {"project": project})
+        received += len(session.get(link["url"], headers=link.get("headers", {}), timeout=60).content)
+    return received, time.perf_counter() - start
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="time bound of each phase (default 5)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="describe clients (default 1 4)")
+    parser.add_argument("--upload-mib", type=int, default=200, help="upload bound in MiB (default 200)")
+    parser.add_argument("--db", action="store_true", help="store in a temporary SQLite file (--db) instead of memory")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="dxconform-bench-") as tmp:
+        proc, url = start_server(os.path.join(tmp, "bench.sqlite") if args.db else None)
+        try:
+            session = requests.Session()
+            project = call(session, url, "/project/new", {"name": "bench"})["id"]
+            record = call(session, url, "/record/new", {"project": project, "name": "r", "tags": ["t"],
+                                                        "properties": {"k": "v"}, "close": True})["id"]
+            print(f"machine: {machine()}")
+            print(f"server:  {url} ({'SQLite file' if args.db else 'in memory'})")
+            for clients in args.clients:
+                count, elapsed = bench_describe(url, record, project, clients, args.seconds)
+                print(f"describe: {count / elapsed:8.0f} requests/s  ({clients} client(s), {count} requests "
+                      f"in {elapsed:.1f} s)")
+            sent, elapsed, file_id = bench_upload(url, project, args.upload_mib, args.seconds)
+            print(f"upload:   {sent / MiB / elapsed:8.1f} MiB/s      ({sent // MiB} MiB in 5 MiB parts, "
+                  f"new to closed, in {elapsed:.1f} s)")
+            received, elapsed = bench_download(url, project, file_id, args.seconds)
+            print(f"download: {received / MiB / elapsed:8.1f} MiB/s      ({received // MiB} MiB in {elapsed:.1f} s)")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
