@@ -1,0 +1,126 @@
+"""The check registry: `@check` registers a small function by name with its level, area and source."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import NOT_JSON, Area, Exchange, Finding, Level
+from .failures import CheckFailure, NotApplicable
+
+CheckFunction = Callable[["CheckContext", Exchange], Any]
+
+
+@dataclass
+class CheckContext:
+    """What a check may know beyond the exchange: the spec, the route if the caller knows it, the clock."""
+
+    spec: Any = None                    # conformance.spec's Spec (or a stand-in with the same API), or None
+    route: str | None = None            # route key such as "/file-xxxx/close", when the caller knows it
+    now_ms: int | None = None           # "now" for plausibility checks; None = the wall clock
+    valid_input: bool | None = None     # True when the request is known to be valid input
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def route_for(self, exchange: Exchange) -> str | None:
+        if self.route:
+            return self.route
+        if exchange.route:
+            return exchange.route
+        if self.spec is not None:
+            matched = self.spec.match(exchange.request.path)
+            return matched.route if matched is not None else None
+        return None
+
+    def now(self) -> int:
+        return self.now_ms if self.now_ms is not None else int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    name: str
+    level: Level
+    area: Area
+    source: str
+    title: str
+    function: CheckFunction
+
+
+CHECKS: dict[str, CheckInfo] = {}
+
+
+def check(*, name: str, level: Level, area: Area, source: str, title: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register `function(ctx, exchange)`: returns None on pass, NotApplicable to skip, raises (or returns, or
+    returns a list of) CheckFailure on violation."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if name in CHECKS:
+            raise ValueError(f"check {name!r} registered twice")
+        CHECKS[name] = CheckInfo(name, Level(level), Area(area), source, title, function)
+        return function
+
+    return register
+
+
+# --- preconditions, stacked under @check so a check's body holds only its rule ---------------------------
+
+def _precondition(test: Callable[[Exchange], str | None]) -> Callable[[CheckFunction], CheckFunction]:
+    def decorate(function: CheckFunction) -> CheckFunction:
+        @functools.wraps(function)
+        def guarded(ctx: CheckContext, exchange: Exchange) -> Any:
+            reason = test(exchange)
+            return NotApplicable(reason) if reason else function(ctx, exchange)
+        return guarded
+    return decorate
+
+
+requires_response = _precondition(lambda ex: "no response" if ex.response is None else None)
+requires_complete_body = _precondition(
+    lambda ex: "no response" if ex.response is None else ("body cut off" if ex.response.truncated else None))
+requires_json = _precondition(
+    lambda ex: "no JSON body" if ex.response is None or ex.response.json is NOT_JSON else None)
+requires_success = _precondition(
+    lambda ex: None if ex.response is not None and 200 <= ex.response.status < 300 else "not a 2xx answer")
+requires_error_status = _precondition(
+    lambda ex: None if ex.response is not None and ex.response.status >= 400 else "not an error answer")
+
+
+# --- running -----------------------------------------------------------------------------------------------
+
+def _findings(info: CheckInfo, outcome: Any) -> list[Finding]:
+    if outcome is None or isinstance(outcome, NotApplicable):
+        return []
+    failures = [outcome] if isinstance(outcome, CheckFailure) else list(outcome)
+    return [Finding(check=info.name, level=failure.level or info.level, area=info.area, source=info.source,
+                    title=failure.title, message=failure.message, path=failure.path,
+                    expected=failure.expected, actual=failure.actual) for failure in failures]
+
+
+def run_check(info: CheckInfo, ctx: CheckContext, exchange: Exchange) -> list[Finding]:
+    try:
+        return _findings(info, info.function(ctx, exchange))
+    except CheckFailure as failure:
+        return _findings(info, failure)
+    except Exception as crash:  # a crashing check is a suite bug: report it, never hide the other checks
+        return [Finding(check=info.name, level=info.level, area=info.area, source=info.source,
+                        title="Check crashed", message=f"{type(crash).__name__}: {crash}", internal=True)]
+
+
+def run_checks(ctx: CheckContext, exchange: Exchange, names: Iterable[str] | None = None,
+               skip: Iterable[str] = ()) -> list[Finding]:
+    """Every registered check (or those named) on one exchange; the findings of those that fail."""
+    load_builtin_checks()
+    skipped = set(skip)
+    selected = [CHECKS[n] for n in names] if names is not None else list(CHECKS.values())
+    findings: list[Finding] = []
+    for info in selected:
+        if info.name not in skipped:
+            findings.extend(run_check(info, ctx, exchange))
+    return findings
+
+
+def load_builtin_checks() -> None:
+    """Import the modules that register the protocol checks (idempotent)."""
+    from . import datatypes, envelope, protocol, schema  # noqa: F401

@@ -1,0 +1,240 @@
+"""The only module that sends HTTP to the target: limits, deadlines, no redirects, tokens never recorded."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from ..model import Exchange, Headers, Request, Response, TransportError, scrub
+
+NO_BODY: Any = object()
+CHUNK_BYTES = 64 * 1024
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+USER_AGENT = "dxconform/0.1"
+
+
+# --- a watchdog that can stop a blocked read: a server trickling headers must not hang the run ----------
+
+_active = threading.local()
+
+
+class _Tracked:
+    """Mixin for urllib3 connections: remember the connection the current thread is using."""
+
+    def request(self, *args, **kwargs):  # called in the caller's thread for every request
+        watchdog = getattr(_active, "watchdog", None)
+        if watchdog is not None:
+            watchdog.connection = self
+        return super().request(*args, **kwargs)
+
+
+class _TrackedHTTPConnection(_Tracked, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_Tracked, HTTPSConnection):
+    pass
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+class _TrackingAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+class _Watchdog:
+    """At the deadline, shut the socket of the connection in use, which wakes any blocked read."""
+
+    def __init__(self, seconds: float):
+        self.connection: Any = None
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> _Watchdog:
+        _active.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+        _active.watchdog = None
+
+
+# --- the transport -----------------------------------------------------------------------------------------
+
+def _classify(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}".lower()
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return "connect_timeout"
+    if isinstance(error, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError | TimeoutError):
+        return "timeout"
+    if "refused" in text:
+        return "refused"
+    if "reset" in text or "aborted" in text:
+        return "reset"
+    if "incompleteread" in text or "incomplete read" in text or "prematurely" in text:
+        return "truncated"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "connection"
+    return "protocol"
+
+
+class Transport:
+    """Sends API calls to one server as its users: `Transport(url, {"alice": token}).call("/system/whoami")`.
+
+    Every call returns an Exchange, never raises for network trouble. The token goes only to `base_url`'s
+    host, is redacted in the recorded request and scrubbed from recorded answers; redirects are recorded,
+    never followed; bodies past `max_body_bytes` and answers past the deadline are cut off and marked.
+    """
+
+    def __init__(self, base_url: str, tokens: Mapping[str, str] | None = None, *, timeout: float = DEFAULT_TIMEOUT_S,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, connect_timeout: float | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.base_netloc = urlsplit(self.base_url).netloc
+        self.tokens = dict(tokens or {})
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout if connect_timeout is not None else min(timeout, 10.0)
+        self.max_body_bytes = max_body_bytes
+        self.session = requests.Session()
+        # No proxies, .netrc credentials or CA bundles from the environment: we talk to the target only.
+        self.session.trust_env = False
+        # identity: a compressed answer could inflate far past the size cap between two checks of it.
+        self.session.headers.clear()
+        self.session.headers.update({"Accept": "*/*", "Accept-Encoding": "identity"})
+        adapter = _TrackingAdapter(max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        # Other strings that must never appear in a record (a token passed as a literal in a step).
+        self._secrets: set[str] = set(self.tokens.values())
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def call(self, path: str, *, user: str | None, json_body: Any = NO_BODY, raw_body: bytes | str | None = None,
+             headers: Mapping[str, str | None] | None = None, method: str = "POST", token: str | None = None,
+             route: str | None = None) -> Exchange:
+        """An API call: `method` (POST) to base_url + path as `user` (None: no token; `token` overrides it).
+
+        The body is `json_body` serialised, or `raw_body` as is, or `{}`. `headers` add to or (with None)
+        remove the defaults (Content-Type: application/json).
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"an API path starts with '/': {path!r}")
+        url = self.base_url + path
+        if raw_body is not None:
+            body = raw_body.encode() if isinstance(raw_body, str) else bytes(raw_body)
+        else:
+            body = json.dumps({} if json_body is NO_BODY else json_body).encode()
+        sent = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if token is None and user is not None and user not in self.tokens:
+            raise ValueError(f"no token for user {user!r} (known: {', '.join(sorted(self.tokens)) or 'none'})")
+        secret = token if token is not None else (self.tokens[user] if user is not None else None)
+        if secret is not None and urlsplit(url).netloc == self.base_netloc:
+            self._secrets.add(secret)
+            sent["Authorization"] = f"Bearer {secret}"
+        for name, value in (headers or {}).items():
+            sent = {k: v for k, v in sent.items() if k.lower() != name.lower()}
+            if value is not None:
+                sent[name] = value
+        return self._send(method, url, path, sent, body, route)
+
+    def fetch(self, url: str, method: str = "GET", headers: Mapping[str, str] | None = None,
+              body: bytes | str = b"") -> Exchange:
+        """A request to a URL the server handed out (upload, download). Never carries a token."""
+        sent = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        sent.setdefault("User-Agent", USER_AGENT)
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        return self._send(method, url, urlsplit(url).path or "/", sent, data, None)
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, path: str, headers: dict[str, str], body: bytes,
+              route: str | None) -> Exchange:
+        request = Request(method=method, url=url, path=path, headers=Headers(headers),
+                          body=scrub(body, self._secrets))
+        started = time.monotonic()
+        deadline = started + self.timeout
+        response: Response | None = None
+        error: TransportError | None = None
+        with _Watchdog(self.timeout) as watchdog:
+            try:
+                answer = self.session.request(method, url, data=body, headers=headers, stream=True,
+                                              allow_redirects=False, timeout=(self.connect_timeout, self.timeout))
+                try:
+                    content, cut = self._read_body(answer, deadline)
+                finally:
+                    answer.close()
+                if cut is None and watchdog.fired:  # e.g. headers cut mid-line: http.client keeps what it got
+                    cut = TransportError("deadline", f"answer not complete after {self.timeout} s")
+                response = Response(status=answer.status_code, headers=self._recorded_headers(answer),
+                                    body=scrub(content, self._secrets), truncated=cut is not None)
+                error = cut
+            except Exception as failure:  # every network failure becomes a recorded exchange
+                kind = "deadline" if watchdog.fired else _classify(failure)
+                error = TransportError(kind, f"{type(failure).__name__}: {failure}"[:500])
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+        return Exchange(request=request, response=response, error=error, elapsed_ms=elapsed_ms, route=route)
+
+    def _recorded_headers(self, answer: requests.Response) -> Headers:
+        return Headers((name, scrub(value.encode("latin-1", "replace"), self._secrets).decode("latin-1"))
+                       for name, value in answer.headers.items())
+
+    def _read_body(self, answer: requests.Response, deadline: float) -> tuple[bytes, TransportError | None]:
+        """The body, read in chunks until the end, the size cap or the deadline (whichever comes first)."""
+        chunks, size = [], 0
+        declared = answer.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return b"", TransportError("too_large", f"Content-Length {declared} exceeds {self.max_body_bytes} bytes")
+        try:
+            # read1 hands back whatever has arrived, so a cut-off body keeps the bytes it had.
+            while chunk := answer.raw.read1(CHUNK_BYTES):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    content = b"".join(chunks)[: self.max_body_bytes]
+                    return content, TransportError("too_large", f"body exceeds {self.max_body_bytes} bytes")
+                if time.monotonic() > deadline:
+                    return b"".join(chunks), TransportError("deadline", f"body not complete after {self.timeout} s")
+        except Exception as failure:
+            watchdog = getattr(_active, "watchdog", None)
+            kind = "deadline" if watchdog is not None and watchdog.fired else _classify(failure)
+            if kind == "protocol" and "content" in str(failure).lower():
+                kind = "truncated"
+            return b"".join(chunks), TransportError(kind, f"{type(failure).__name__}: {failure}"[:500])
+        return b"".join(chunks), None

@@ -1,0 +1,322 @@
+"""The suite's data model: exchanges (request, response), findings, results and their enums; no package imports."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+
+class Level(StrEnum):
+    """How strongly the spec requires a rule (RFC 2119 words)."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
+
+
+class Area(StrEnum):
+    """The six areas a case or a check belongs to (contract: results.json `area`)."""
+
+    URL_FORMS = "url-forms"
+    JSON_INPUT = "json-input"
+    JSON_OUTPUT = "json-output"
+    DATA_TYPES = "data-types"
+    AUTH = "auth"
+    SEMANTICS = "semantics"
+
+
+class Outcome(StrEnum):
+    """The outcome of one result (contract: results.json `outcome` and `summary` keys)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    UNSUPPORTED = "unsupported"
+    SKIPPED = "skipped"
+    FLAKY = "flaky"
+    ERROR = "error"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+
+
+class _NotJSON:
+    """Sentinel for a body that is not JSON (distinct from a body that is JSON `null`)."""
+
+    _instance: _NotJSON | None = None
+
+    def __new__(cls) -> _NotJSON:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+NOT_JSON: Any = _NotJSON()
+REDACTED = "***"
+# How much of a body results.json keeps: enough to debug, not enough to bloat a report.
+BODY_RECORD_LIMIT = 64 * 1024
+
+
+class Headers(Mapping[str, str]):
+    """Immutable HTTP headers with case-insensitive lookup; keeps the names as received."""
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()):
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items: dict[str, tuple[str, str]] = {}
+        for name, value in pairs:
+            self._items[name.lower()] = (name, value)
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()][1]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.items())
+
+
+def redact_authorization(value: str) -> str:
+    """`Bearer abc` -> `Bearer ***`; a value without a scheme -> `***`."""
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} {REDACTED}" if rest else REDACTED
+
+
+def redact_headers(headers: Mapping[str, str]) -> Headers:
+    """Headers with every Authorization value redacted (the contract's `Bearer ***`)."""
+    return Headers((name, redact_authorization(value) if name.lower() == "authorization" else value)
+                   for name, value in headers.items())
+
+
+def scrub(data: bytes, secrets: Iterable[str]) -> bytes:
+    """`data` with every occurrence of a secret replaced by ***; servers may echo tokens (/system/headers)."""
+    for secret in secrets:
+        if secret:
+            data = data.replace(secret.encode(), REDACTED.encode())
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; RFC 8259 does not, and neither do other clients.
+    raise ValueError(f"{name} is not JSON")
+
+
+class RawFloat(float):
+    """A JSON number written with a fraction or exponent, keeping the text it was written as."""
+
+    raw: str
+
+    def __new__(cls, text: str) -> RawFloat:
+        number = super().__new__(cls, text)
+        number.raw = text
+        return number
+
+
+def parse_json(body: bytes) -> tuple[Any, bool]:
+    """(value, has_fractional_numbers) of a body, or (NOT_JSON, False) if it is not strict JSON."""
+    seen_fraction = False
+
+    def parse_float(text: str) -> float:
+        nonlocal seen_fraction
+        seen_fraction = True
+        return float(text)
+
+    try:
+        value = json.loads(body.decode("utf-8"), parse_float=parse_float, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError):
+        return NOT_JSON, False
+    return value, seen_fraction
+
+
+def body_for_record(body: bytes) -> str:
+    text = body[:BODY_RECORD_LIMIT].decode("utf-8", errors="replace")
+    return text if len(body) <= BODY_RECORD_LIMIT else text + f"... [{len(body)} bytes in all]"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What was sent: headers are stored already redacted, so a token never reaches a report."""
+
+    method: str
+    url: str
+    path: str
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", redact_headers(self.headers))
+
+    @cached_property
+    def json(self) -> Any:
+        return parse_json(self.body)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "path": self.path,
+                "headers": self.headers.to_json(), "body": body_for_record(self.body)}
+
+
+@dataclass(frozen=True)
+class Response:
+    """What came back. `truncated` means the body was cut (size cap, deadline or a short read)."""
+
+    status: int
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+    truncated: bool = False
+
+    @cached_property
+    def _parsed(self) -> tuple[Any, bool]:
+        return parse_json(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def json(self) -> Any:
+        """The parsed body, or NOT_JSON. Numbers with a fraction are plain floats here."""
+        return self._parsed[0]
+
+    @property
+    def has_fractional_numbers(self) -> bool:
+        """True if any number in the body is written with a fraction or an exponent (`1.0`, `1e3`)."""
+        return self._parsed[1]
+
+    def json_with_raw_numbers(self) -> Any:
+        """The body parsed with every fraction/exponent number as a RawFloat (for the strict-int check)."""
+        return json.loads(self.body.decode("utf-8"), parse_float=RawFloat, parse_constant=_reject_constant)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "headers": self.headers.to_json(), "body": body_for_record(self.body),
+                "truncated": self.truncated}
+
+
+@dataclass(frozen=True)
+class TransportError:
+    """Why an exchange has no (complete) response: refused, reset, timeout, deadline, too_large, truncated..."""
+
+    kind: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came of it: a response, a transport error, or both (a cut-off body)."""
+
+    request: Request
+    response: Response | None = None
+    error: TransportError | None = None
+    elapsed_ms: int = 0
+    route: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"request": self.request.to_json(),
+                                  "response": self.response.to_json() if self.response else None,
+                                  "elapsed_ms": self.elapsed_ms}
+        if self.route:
+            record["route"] = self.route
+        if self.error:
+            record["error"] = self.error.to_json()
+        return record
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation found by a check (or by a case's expectation), with its evidence."""
+
+    check: str
+    level: Level
+    area: Area
+    source: str
+    message: str
+    title: str = ""
+    path: str = ""
+    expected: Any = None
+    actual: Any = None
+    # True when the check itself crashed: the finding is about the suite, not the server.
+    internal: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        record = {"check": self.check, "level": self.level.value, "area": self.area.value,
+                  "source": self.source, "title": self.title, "message": self.message}
+        if self.path:
+            record["path"] = self.path
+        if self.expected is not None:
+            record["expected"] = self.expected
+        if self.actual is not None:
+            record["actual"] = self.actual
+        if self.internal:
+            record["internal"] = True
+        return record
+
+
+# The issue calls it a check result; a check that passes produces none, so a result is a finding.
+CheckResult = Finding
+
+
+@dataclass
+class Result:
+    """The result of one case (or one check run): an entry of results.json's `results`."""
+
+    id: str
+    title: str
+    area: Area
+    topic: str
+    level: Level
+    profile: str
+    outcome: Outcome
+    source: str
+    routes: list[str] = field(default_factory=list)
+    message: str = ""
+    duration_ms: int = 0
+    exchanges: list[Exchange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "area": Area(self.area).value, "topic": self.topic,
+                "level": Level(self.level).value, "profile": self.profile, "routes": list(self.routes),
+                "outcome": Outcome(self.outcome).value, "message": self.message, "source": self.source,
+                "duration_ms": self.duration_ms,
+                "exchanges": [exchange.to_json() for exchange in self.exchanges],
+                "findings": [finding.to_json() for finding in self.findings]}
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """A JSON path for evidence: ("a", 0, "b c") -> `$.a[0]["b c"]`."""
+    text = "$"
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _IDENTIFIER.match(part):
+            text += f".{part}"
+        else:
+            text += "[" + json.dumps(part) + "]"
+    return text
