@@ -173,3 +173,7 @@ def select(names: frozenset[str] | set[str] | tuple[str, ...]) -> list[Fault]:
     if unknown:
         raise KeyError(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
     return [FAULTS[n] for n in sorted(names)]
+
+
+# Faults kept in their own module, registered on import (after FAULTS and fault() exist).
+from . import fuzz_faults  # noqa: E402, F401
