@@ -24,6 +24,11 @@ NEW_CLASSES = HASH_CLASSES | {"org", "user"}
 JSON_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
 
 
+def _reject_constant(name: str):
+    # Python's json accepts NaN and Infinity; RFC 4627/8259 JSON does not.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 class Response:
     __slots__ = ("status", "headers", "body")
 
@@ -198,7 +203,7 @@ class RefServerApp:
         if content_type is not None and content_type.split(";")[0].strip().lower() != "application/json":
             raise errors.MalformedJSON(f"Content-Type must be absent or application/json, not {content_type!r}")
         try:
-            return json.loads(body)
+            return json.loads(body, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.MalformedJSON(f"The request body is not valid JSON: {exc}") from None
 
