@@ -9,7 +9,7 @@ import sys
 from .. import __version__
 
 # Each module has register(subparsers) that adds its commands with set_defaults(func=...).
-COMMAND_MODULES = ("conformance.cli.serve_cmd", "conformance.cli.spec_cmds")
+COMMAND_MODULES = ("conformance.cli.serve_cmd", "conformance.cli.spec_cmds", "conformance.cli.run_cmd")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

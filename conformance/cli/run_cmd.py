@@ -1,0 +1,245 @@
+"""`dxconform run`: the suite through pytest with the dxconform plugin, against a server or the embedded one."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+
+DEFAULT_OUT = "reports/latest"
+PROBE_TIMEOUT_S = 5.0
+PLUGIN = "conformance.pytest_plugin.plugin"
+TOKEN_ENV, TOKEN2_ENV = "DXCONFORM_TOKEN", "DXCONFORM_TOKEN2"
+AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+# Options the contract names that later issues implement: accepted, and refused if used, rather than ignored.
+# With PYTEST_DISABLE_PLUGIN_AUTOLOAD, only these plugins load: whatever else is installed stays out of the run.
+EXPLICIT_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin")
+NOT_YET = (("seed", "--seed"), ("fuzz_examples", "--fuzz-examples"), ("expectations", "--expectations"))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the conformance suite (default: against the embedded reference server)")
+    p.add_argument("--server", metavar="URL", help="base URL of the server under test; default: start the "
+                   "embedded reference server on a free loopback port")
+    p.add_argument("--token", metavar="T", help=f"the first user's token (or ${TOKEN_ENV})")
+    p.add_argument("--token2", metavar="T2", help=f"a second user's token, for permission cases (or ${TOKEN2_ENV})")
+    p.add_argument("--project", metavar="ID", help="an existing project the run may work in")
+    p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    p.add_argument("--profile", action="append", default=[], metavar="NAME",
+                   help="an optional profile to run besides core (repeatable; default: every profile)")
+    p.add_argument("-k", dest="keyword", metavar="EXPR", help="only cases matching this pytest -k expression")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request deadline (default 30)")
+    p.add_argument("-n", dest="workers", default="0", metavar="N",
+                   help="parallel worker processes (pytest-xdist; a number or 'auto'; default 0: in process)")
+    p.add_argument("--seed", type=int, metavar="N", help="(not implemented yet: fuzzing comes in a later issue)")
+    p.add_argument("--fuzz-examples", type=int, metavar="N", help="(not implemented yet)")
+    p.add_argument("--expectations", metavar="FILE", help="(not implemented yet)")
+    # Power users and the project's tests: another case directory. Self-test aid: start the embedded server
+    # with a deliberate fault (dxconform serve --fault list) to see the suite catch it.
+    p.add_argument("--cases", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument("--embedded-fault", action="append", default=[], metavar="NAME", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    for attribute, flag in NOT_YET:
+        if getattr(args, attribute) is not None:
+            raise UsageError(f"{flag} is not implemented yet in dxconform {_version()}")
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be > 0, got {args.timeout:g}")
+    if not (args.workers == "auto" or args.workers.isdigit()):
+        raise UsageError(f"-n expects a number or 'auto', got {args.workers!r}")
+    if args.server is not None:
+        parts = urlsplit(args.server)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"--server must be an http:// or https:// URL, got {args.server!r}")
+        if args.embedded_fault:
+            raise UsageError("--embedded-fault applies to the embedded server only (leave out --server)")
+
+
+def _version() -> str:
+    from .. import __version__
+    return __version__
+
+
+def _cases_dir(args: argparse.Namespace) -> Path:
+    from ..resources import cases_dir
+
+    path = Path(args.cases).resolve() if args.cases else cases_dir()
+    if not path.is_dir():
+        raise UsageError(f"case directory {path} does not exist")
+    return path
+
+
+def _check_case_files(cases: Path) -> None:
+    """Broken case files stop the run before anything is sent: every problem as `file:line: message`."""
+    from ..cases import CaseLoadError, load_suite
+    from ..checks import CHECKS
+
+    try:
+        suite = load_suite([cases], base=cases.parent, known_checks=CHECKS)
+    except CaseLoadError as problem:
+        for error in problem.errors:
+            print(error, file=sys.stderr)
+        raise UsageError(f"{len(problem.errors)} problem(s) in the case files under {cases}") from None
+    if not suite.cases:
+        raise UsageError(f"no cases under {cases}")
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], bool]]:
+    """(server URL, tokens by user, embedded?): the embedded reference server for the duration, or the
+    server given (probed first)."""
+    if args.server is None:
+        from ..refserver.context import Settings
+        from ..refserver.faults import FAULTS
+        from ..refserver.server import RefServer
+
+        unknown = sorted(set(args.embedded_fault) - set(FAULTS))
+        if unknown:
+            raise UsageError(f"unknown fault {unknown[0]!r} (dxconform serve --fault list shows them)")
+        with RefServer(settings=Settings(faults=frozenset(args.embedded_fault))) as server:
+            try:
+                yield server.url, {"alice": server.token("alice"), "bob": server.token("bob")}, True
+            finally:
+                # Requests a fault stalls are cancelled at shutdown; uvicorn would log a traceback for each.
+                logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        return
+    tokens = {user: token for user, token in (("alice", args.token or os.environ.get(TOKEN_ENV)),
+                                              ("bob", args.token2 or os.environ.get(TOKEN2_ENV))) if token}
+    if "alice" not in tokens:
+        raise UsageError(f"--server needs --token (or ${TOKEN_ENV})")
+    _probe(args.server.rstrip("/"), tokens["alice"])
+    yield args.server.rstrip("/"), tokens, False
+
+
+def _probe(url: str, token: str) -> None:
+    """One /system/whoami with a short deadline: an unreachable server or a refused token ends the run
+    (exit 2); a slow answer does not (a hanging route is the suite's to report)."""
+    from ..engine.transport import Transport
+
+    with Transport(url, {"alice": token}, timeout=PROBE_TIMEOUT_S) as transport:
+        exchange = transport.call("/system/whoami", user="alice")
+    if exchange.response is None and exchange.error is not None:
+        if exchange.error.kind in ("timeout", "deadline"):
+            print(f"dxconform: warning: {url}/system/whoami did not answer within {PROBE_TIMEOUT_S:g} s; "
+                  "running anyway", file=sys.stderr)
+            return
+        raise UsageError(f"cannot reach {url}: {exchange.error.kind} ({exchange.error.message[:200]})")
+    if exchange.response is not None and exchange.response.status == 401:
+        raise UsageError(f"{url} refused the token (401 on /system/whoami)")
+
+
+@contextlib.contextmanager
+def _token_environment(tokens: dict[str, str]) -> Iterator[None]:
+    """Tokens reach pytest (and its xdist workers) through the environment, never through argv."""
+    saved = {name: os.environ.get(name) for name in (TOKEN_ENV, TOKEN2_ENV)}
+    for name, user in ((TOKEN_ENV, "alice"), (TOKEN2_ENV, "bob")):
+        if tokens.get(user):
+            os.environ[name] = tokens[user]
+        else:
+            os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedded: bool, out: Path) -> list[str]:
+    argv = [str(cases), "-p", PLUGIN, "-p", "no:cacheprovider", *EXPLICIT_PLUGINS,
+            # Our own empty configuration and rootdir: a pytest.ini or conftest.py near the user's working
+            # directory must not change the run, and node ids read cases/<area>/<file>.yaml::<case>.
+            "-c", os.devnull, "--rootdir", str(cases.parent), "--noconftest",
+            "--dx-server", server, "--dx-cases", str(cases), "--dx-out", str(out),
+            "--dx-timeout", f"{args.timeout:g}",
+            "--junitxml", str(out / "junit.xml"), "--html", str(out / "report.html"), "--self-contained-html",
+            "-n", args.workers]
+    if embedded:
+        argv.append("--dx-embedded")
+    if args.project:
+        argv += ["--dx-project", args.project]
+    for profile in args.profile:
+        argv += ["--dx-profile", profile]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    return argv
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_arguments(args)
+    cases = _cases_dir(args)
+    _check_case_files(cases)
+    out = Path(args.out).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output directory {out}: {exc}") from None
+    for name in ("results.json", "junit.xml", "report.html"):
+        (out / name).unlink(missing_ok=True)  # a stale file must never pass for this run's
+    with _target(args) as (server, tokens, embedded), _token_environment(tokens):
+        code = _run_pytest(pytest_arguments(args, cases, server, embedded, out), cases)
+        _scrub_outputs(out, tokens.values())
+    return _exit_code(code, out)
+
+
+def _run_pytest(argv: list[str], cases: Path) -> int:
+    """pytest.main in this process, from the cases' parent (so ids print as cases/...), with no plugin
+    autoloading (installed pytest plugins such as hypothesis or anyio do not belong in this run)."""
+    import pytest
+
+    sys.stdout.flush()
+    saved_cwd, saved_autoload = os.getcwd(), os.environ.get(AUTOLOAD_ENV)
+    os.environ[AUTOLOAD_ENV] = "1"
+    os.chdir(cases.parent)
+    try:
+        return int(pytest.main(argv))
+    finally:
+        os.chdir(saved_cwd)
+        if saved_autoload is None:
+            os.environ.pop(AUTOLOAD_ENV, None)
+        else:
+            os.environ[AUTOLOAD_ENV] = saved_autoload
+
+
+def _scrub_outputs(out: Path, tokens) -> None:
+    """The last guard: no token in any output file, whatever a plugin may have written."""
+    from ..reporting.results_json import scrub_text
+
+    for name in ("results.json", "junit.xml", "report.html"):
+        path = out / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+            clean = scrub_text(text, tokens)
+            if clean != text:
+                path.write_text(clean, encoding="utf-8", errors="surrogateescape")
+
+
+def _exit_code(pytest_code: int, out: Path) -> int:
+    """CONTRACT exit codes from pytest's and from results.json (which alone knows levels)."""
+    from ..reporting.results_json import exit_code, read_document
+
+    if pytest_code == 5:
+        raise UsageError("no case matched the selection (-k / --profile)")
+    if pytest_code == 2:
+        raise UsageError("the run was interrupted")
+    if pytest_code not in (0, 1):
+        raise UsageError(f"pytest stopped with exit code {pytest_code} (see above)")
+    try:
+        document = read_document(out / "results.json")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"no results were written: {exc}") from None
+    return EXIT_FAILED if exit_code(document) else EXIT_OK
+
+
+__all__ = ["EXIT_USAGE", "register", "run"]

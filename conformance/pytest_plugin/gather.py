@@ -1,0 +1,66 @@
+"""The controller's side: gather case results from reports and check ledgers from workers; write results.json."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..engine import CheckLedger
+from ..reporting.results_json import build_document, write_document
+from ..resources import schemas_dir
+from ..spec.schemas import tree_sha256
+from .outcomes import outcome_of_report
+
+RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a JSON string (xdist ships it)
+LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
+CLEANUP_KEY = "dx_cleanup_failures"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Gatherer:
+    """Everything results.json needs, collected as reports arrive (from this process or from workers)."""
+
+    def __init__(self, server_url: str, embedded: bool, secrets: Iterable[str]):
+        self.server_url = server_url
+        self.embedded = embedded
+        self.secrets = [s for s in secrets if s]
+        self.started_ms = now_ms()
+        self.case_results: dict[str, dict[str, Any]] = {}
+        self.lost: list[str] = []          # items whose report carried no result (a crashed worker)
+        self.ledger = CheckLedger()
+        self.cleanup_failures: list[str] = []
+        self._document: dict[str, Any] | None = None
+
+    def add_report(self, report: Any) -> None:
+        carried = getattr(report, RESULT_ATTRIBUTE, None)
+        if carried:
+            self.case_results[report.nodeid] = json.loads(carried)
+        elif report.failed and report.nodeid not in self.case_results and report.when in ("setup", "call"):
+            self.lost.append(f"{report.nodeid}: {outcome_of_report(report).value} without a result")
+
+    def add_worker_output(self, output: dict[str, Any]) -> None:
+        if output.get(LEDGER_KEY):
+            self.ledger.merge(output[LEDGER_KEY])
+        self.cleanup_failures.extend(output.get(CLEANUP_KEY) or [])
+
+    @property
+    def check_results(self) -> list[dict[str, Any]]:
+        return [result.to_json() for result in self.ledger.results()]
+
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = build_document(
+                suite_version=__version__, schemas_sha256=tree_sha256(schemas_dir()),
+                server_url=self.server_url, embedded=self.embedded, started_ms=self.started_ms,
+                finished_ms=now_ms(), case_results=self.case_results.values(), check_results=self.check_results)
+        return self._document
+
+    def write(self, out_dir: Path) -> Path:
+        return write_document(out_dir / "results.json", self.document(), self.secrets)

@@ -1,0 +1,70 @@
+"""pytest-html hooks: our title, environment rows, the summary by area and level, and Area/Level columns."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+import pytest
+
+from ..reporting.html_report import REPORT_TITLE, environment, summary_html
+from .gather import RESULT_ATTRIBUTE, Gatherer
+
+
+class HtmlHooks:
+    """Registered only when pytest-html is active; reads the controller's Gatherer."""
+
+    def __init__(self, gatherer: Gatherer):
+        self.gatherer = gatherer
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = REPORT_TITLE
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: Any) -> None:
+        prefix.append(summary_html(list(self.gatherer.case_results.values()), self.gatherer.check_results))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list) -> None:
+        cells.insert(2, "<th class='sortable' data-column-type='area'>Area</th>")
+        cells.insert(3, "<th class='sortable' data-column-type='level'>Level</th>")
+        cells.insert(4, "<th>dxconform outcome</th>")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: Any, cells: list) -> None:
+        properties = dict(getattr(report, "user_properties", []) or [])
+        carried = getattr(report, RESULT_ATTRIBUTE, None)
+        outcome = json.loads(carried)["outcome"] if carried else ""
+        cells.insert(2, f"<td class='col-area'>{escape(str(properties.get('area', '')))}</td>")
+        cells.insert(3, f"<td class='col-level'>{escape(str(properties.get('level', '')))}</td>")
+        cells.insert(4, f"<td class='col-dxoutcome'>{escape(outcome)}</td>")
+
+
+def add_environment(config: pytest.Config, gatherer: Gatherer) -> None:
+    """Our rows in the Environment table (pytest-metadata), and no row that holds a token."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:  # pytest-html without pytest-metadata: no table to fill
+        return
+    from .. import __version__
+    from ..resources import schemas_dir
+    from ..spec.schemas import tree_sha256
+
+    if metadata_key not in config.stash:   # pytest-metadata not loaded in this run
+        return
+    metadata = config.stash[metadata_key]
+    metadata.update(environment(gatherer.server_url, gatherer.embedded, __version__, tree_sha256(schemas_dir())))
+    for key in [k for k, v in metadata.items() if any(s in str(v) for s in gatherer.secrets)]:
+        del metadata[key]
+
+
+def failure_extras(result_json: dict[str, Any]) -> list[Any]:
+    """The extras a failed case adds under its row in report.html."""
+    try:
+        from pytest_html import extras
+    except ImportError:
+        return []
+    from ..reporting.html_report import failure_html
+    return [extras.html(failure_html(result_json))]

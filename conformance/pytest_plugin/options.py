@@ -1,0 +1,76 @@
+"""The plugin's command-line options (--dx-*) and the RunConfig they make; tokens come from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ..engine import RunConfig
+
+TOKEN_ENV, TOKEN2_ENV = "DXCONFORM_TOKEN", "DXCONFORM_TOKEN2"
+# Who the case files call alice and bob: the first and the second user of the server under test.
+USERS_BY_ENV = (("alice", TOKEN_ENV), ("bob", TOKEN2_ENV))
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dxconform", "dxconform conformance run")
+    group.addoption("--dx-server", metavar="URL", help="base URL of the server under test (http or https)")
+    group.addoption("--dx-project", metavar="ID", help="an existing project the run may work in")
+    group.addoption("--dx-profile", action="append", default=[], metavar="NAME",
+                    help="run this optional profile besides core (repeatable; default: every profile)")
+    group.addoption("--dx-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                    help=f"per-request deadline in seconds (default {DEFAULT_TIMEOUT_S:g})")
+    group.addoption("--dx-out", metavar="DIR", help="write results.json into DIR")
+    group.addoption("--dx-cases", action="append", default=[], metavar="DIR",
+                    help="a directory of case files (repeatable); default: YAML files under a `cases` directory")
+    # Set by `dxconform run` when it started the embedded reference server (recorded in results.json).
+    group.addoption("--dx-embedded", action="store_true", default=False, help=argparse.SUPPRESS)
+
+
+@dataclass(frozen=True)
+class DxOptions:
+    server: str | None
+    project: str | None
+    profiles: frozenset[str] | None
+    timeout: float
+    out: Path | None
+    case_roots: tuple[Path, ...]
+    embedded: bool
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> DxOptions:
+        option = config.option
+        if option.dx_timeout <= 0:
+            raise pytest.UsageError(f"--dx-timeout must be > 0, got {option.dx_timeout}")
+        if option.dx_server and not option.dx_server.startswith(("http://", "https://")):
+            raise pytest.UsageError(f"--dx-server must be an http:// or https:// URL, got {option.dx_server!r}")
+        return cls(server=option.dx_server.rstrip("/") if option.dx_server else None,
+                   project=option.dx_project,
+                   profiles=frozenset(option.dx_profile) if option.dx_profile else None,
+                   timeout=option.dx_timeout,
+                   out=Path(option.dx_out) if option.dx_out else None,
+                   case_roots=tuple(Path(p).resolve() for p in option.dx_cases),
+                   embedded=option.dx_embedded)
+
+    def selects(self, profile: str) -> bool:
+        return self.profiles is None or profile == "core" or profile in self.profiles
+
+
+def tokens_from_environment() -> dict[str, str]:
+    """{"alice": ..., "bob": ...} for the users whose token variable is set and not empty."""
+    return {user: os.environ[name] for user, name in USERS_BY_ENV if os.environ.get(name)}
+
+
+def run_config(options: DxOptions, run_prefix: str) -> RunConfig:
+    if not options.server:
+        raise pytest.UsageError("dxconform: --dx-server is not set (the URL of the server under test)")
+    tokens = tokens_from_environment()
+    if "alice" not in tokens:
+        raise pytest.UsageError(f"dxconform: set {TOKEN_ENV} to the token of the first user")
+    return RunConfig(server=options.server, tokens=tokens, project=options.project, profiles=options.profiles,
+                     timeout=options.timeout, run_prefix=run_prefix)

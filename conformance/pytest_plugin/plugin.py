@@ -1,0 +1,153 @@
+"""The dxconform pytest plugin: hooks wiring options, collection, per-process sessions, reports and cleanup.
+
+Load it explicitly: `pytest -p conformance.pytest_plugin.plugin --dx-server URL cases/` (tokens in
+$DXCONFORM_TOKEN / $DXCONFORM_TOKEN2). `dxconform run` does this for you.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..engine import new_run_prefix
+from ..model import Outcome, Result
+from ..reporting.results_json import scrub_text
+from ..reporting.summary import terminal_lines
+from .gather import CLEANUP_KEY, LEDGER_KEY, RESULT_ATTRIBUTE, Gatherer
+from .html_hooks import HtmlHooks, add_environment, failure_extras
+from .items import STATIC_MARKERS, CaseFile, CaseItem
+from .options import DxOptions, add_options, run_config, tokens_from_environment
+from .state import STATE_KEY, ProcessState, state_of
+
+GATHERER_KEY = pytest.StashKey[Gatherer]()
+RUN_PREFIX_INPUT = "dx_run_prefix"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-metadata filled the environment table
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in STATIC_MARKERS:
+        config.addinivalue_line("markers", f"{name}: {description}")
+    options = DxOptions.from_config(config)
+    if _is_worker(config):
+        run_prefix = config.workerinput[RUN_PREFIX_INPUT]
+    else:
+        # One prefix for the whole run: every xdist worker gets it through its workerinput.
+        run_prefix = new_run_prefix()
+        if not config.option.collectonly:
+            run_config(options, run_prefix)  # fail early (usage error) without a server or a token
+        gatherer = Gatherer(options.server or "", options.embedded, tokens_from_environment().values())
+        config.stash[GATHERER_KEY] = gatherer
+        config.pluginmanager.register(ControllerHooks(config, gatherer), "dxconform-controller")
+        # Every pytest-html hook is optional: registered always, they run when pytest-html is loaded
+        # (by entry point as "html", or with -p pytest_html.plugin under `dxconform run`).
+        config.pluginmanager.register(HtmlHooks(gatherer), "dxconform-html")
+        add_environment(config, gatherer)
+    config.stash[STATE_KEY] = ProcessState(config, options, run_prefix)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput[RUN_PREFIX_INPUT] = state_of(node.config).run_prefix
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.resolve() in state_of(parent.config).loaded().files:
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Cases of a profile not asked for with --dx-profile are not part of the run (deselected, like -k)."""
+    options = state_of(config).options
+    keep, drop = [], []
+    for item in items:
+        (drop if isinstance(item, CaseItem) and not options.selects(item.case.profile) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _error_result(item: CaseItem, report: pytest.TestReport) -> Result:
+    """A Result for a case whose run raised inside the suite (a bug of ours, shown as an error)."""
+    case = item.case
+    return Result(id=case.uid, title=case.title, area=case.area, topic=case.topic, level=case.level,
+                  profile=case.profile, outcome=Outcome.ERROR, source=case.source, routes=list(case.routes),
+                  message=f"internal error: {str(report.longrepr).strip().splitlines()[-1][:500]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report: pytest.TestReport = (yield).get_result()
+    if not isinstance(item, CaseItem):
+        return
+    # The result rides on the report that decides the outcome: the call's, or the setup's if that failed.
+    if not (call.when == "call" or (call.when == "setup" and report.failed)):
+        return
+    result = item.result
+    if result is None or (report.failed and result.outcome == Outcome.PASSED):
+        result = _error_result(item, report)
+    text = scrub_text(json.dumps(result.to_json()), tokens_from_environment().values())
+    setattr(report, RESULT_ATTRIBUTE, text)
+    if result.outcome in (Outcome.FAILED, Outcome.ERROR):
+        report.extras = [*getattr(report, "extras", []), *failure_extras(json.loads(text))]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Every process cleans up what it created (also after a failure or Ctrl-C), then hands on its ledger."""
+    config = session.config
+    state = state_of(config)
+    try:
+        state.close()
+    finally:
+        output = {LEDGER_KEY: state.ledger_json, CLEANUP_KEY: list(state.cleanup_failures)}
+        if _is_worker(config):
+            config.workeroutput.update(output)
+        else:
+            config.stash[GATHERER_KEY].add_worker_output(output)
+
+
+class ControllerHooks:
+    """The hooks only the controller runs: gather results, write results.json, print the summary."""
+
+    def __init__(self, config: pytest.Config, gatherer: Gatherer):
+        self.config = config
+        self.gatherer = gatherer
+        self.results_path: Path | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.gatherer.add_report(report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.gatherer.add_worker_output(getattr(node, "workeroutput", None) or {})
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        out = state_of(self.config).options.out
+        if out is not None and not self.config.option.collectonly:
+            self.results_path = self.gatherer.write(out)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.config.option.collectonly or not self.gatherer.case_results and not self.results_path:
+            return
+        option = self.config.option
+        files = {"results": str(self.results_path or ""), "junit": getattr(option, "xmlpath", None) or "",
+                 "report": getattr(option, "htmlpath", None) or ""}
+        terminalreporter.section("dxconform")
+        for line in terminal_lines(list(self.gatherer.case_results.values()), self.gatherer.check_results, files):
+            terminalreporter.write_line(line)
+        for line in self.gatherer.lost:
+            terminalreporter.write_line(f"no result: {line}", yellow=True)
+        for failure in self.gatherer.cleanup_failures:
+            terminalreporter.write_line(f"cleanup could not remove: {failure}", red=True)

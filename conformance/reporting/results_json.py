@@ -1,0 +1,72 @@
+"""results.json, format `dxconform-results/1` (CONTRACT.md): building, writing, and the exit code it implies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..model import REDACTED, Level, Outcome
+
+FORMAT = "dxconform-results/1"
+SUMMARY_KEYS = tuple(outcome.value for outcome in Outcome)
+# Outcomes that count against the server (an `error` is a case the server kept from finishing).
+FAILING_OUTCOMES = frozenset({Outcome.FAILED.value, Outcome.ERROR.value})
+CASE_KIND, CHECK_KIND = "case", "check"
+
+
+def summarize(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How many results ended in each outcome; every one of the eight keys is present."""
+    summary = dict.fromkeys(SUMMARY_KEYS, 0)
+    for result in results:
+        summary[result["outcome"]] += 1
+    return summary
+
+
+def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, embedded: bool,
+                   started_ms: int, finished_ms: int, case_results: Iterable[Mapping[str, Any]],
+                   check_results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The whole document: case results first (in id order), then one check result per (check, route)."""
+    results = [dict(r, kind=CASE_KIND) for r in sorted(case_results, key=lambda r: r["id"])]
+    results += [dict(r, kind=CHECK_KIND) for r in sorted(check_results, key=lambda r: r["id"])]
+    return {"format": FORMAT,
+            "suite": {"version": suite_version, "schemas_sha256": schemas_sha256},
+            "server": {"url": server_url, "embedded": embedded},
+            "started": started_ms, "finished": finished_ms,
+            "summary": summarize(results),
+            "results": results}
+
+
+def scrub_text(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by *** (the last guard before anything reaches a file)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def write_document(path: str | Path, document: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=1, ensure_ascii=False, default=str)
+    path.write_text(scrub_text(text, secrets) + "\n", encoding="utf-8")
+    return path
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a {FORMAT} document")
+    return document
+
+
+def unexpected_must_failures(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The results that make a run fail: failed or errored at level MUST. (Expected failures, once an
+    expectations file exists, end as `xfailed` and so never appear here.)"""
+    return [r for r in document["results"] if r["outcome"] in FAILING_OUTCOMES and r["level"] == Level.MUST.value]
+
+
+def exit_code(document: Mapping[str, Any]) -> int:
+    """CONTRACT.md: 0 when no unexpected MUST failure, 1 when at least one."""
+    return 1 if unexpected_must_failures(document) else 0
