@@ -12,6 +12,7 @@ import jsonschema
 
 from ..resources import schemas_dir
 from .build import build_case, build_fixture
+from .expand import expand, shipped_schema_routes
 from .match import PathError, parse_path
 from .model import CaseSpec, CaseSuite, Fixture, Location, Step
 from .template import BUILTIN_NAMES, names_in
@@ -101,12 +102,22 @@ def load_suite(paths: Iterable[str | Path], *, base: str | Path | None = None,
             seen_ids[raw["id"]] = line
             case, problems = build_case(raw, data.get("defaults") or {}, label, document, ("cases", index))
             errors.extend(CaseError(label, line, problem) for problem in problems)
-            if case is not None:
+            if case is not None and "for_each" in raw:
+                items = _expand(case, raw["for_each"])
+                if not items:
+                    errors.append(CaseError(label, line, f"case {raw['id']!r}: for_each matches no route"))
+                suite.cases.extend(items)
+            elif case is not None:
                 suite.cases.append(case)
     errors.extend(_cross_check(suite, set(known_checks) if known_checks is not None else None))
     if errors:
         raise CaseLoadError(sorted(errors, key=lambda e: (e.file, e.line)))
     return suite
+
+
+def _expand(case: CaseSpec, filters: dict) -> list[CaseSpec]:
+    needs_schemas = any(name.startswith("has_") for name in filters)
+    return expand(case, filters, schema_routes=shipped_schema_routes() if needs_schemas else None)
 
 
 def _read(path: Path, label: str, errors: list[CaseError]) -> MarkedDocument | None:
@@ -163,7 +174,7 @@ def _cross_check(suite: CaseSuite, known_checks: set[str] | None) -> list[CaseEr
         unknown = list(_unknown_uses(case.uses, case.location, suite))
         errors.extend(unknown)
         if not unknown:
-            provided = BUILTIN_NAMES | _provided(case.uses, suite)
+            provided = BUILTIN_NAMES | _provided(case.uses, suite) | set(case.values)
             errors.extend(_step_errors(case.steps, case.finally_steps, provided, known_checks))
     return errors
 

@@ -111,6 +111,8 @@ class CaseSpec:
     uses: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
     description: str = ""
+    # Template values given by `for_each` expansion ({route}, {path}, {class}, {method}, {profile}).
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 # Names every run provides without a step saving them: a prefix unique to the run (for names of
-# projects and objects, so parallel runs never collide) and the id of the case being run.
-BUILTIN_NAMES = frozenset({"run_prefix", "case_id"})
+# projects and objects, so parallel runs never collide), the id of the case being run (name-safe), and
+# the project the run works in (the user's --project, or one the run creates and destroys).
+BUILTIN_NAMES = frozenset({"run_prefix", "case_id", "work_project"})
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 
 

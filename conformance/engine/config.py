@@ -1,0 +1,38 @@
+"""What a run is given: the server, the users' tokens, the project to work in, profiles, limits, run prefix."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .transport import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_S
+
+RUN_PREFIX_STEM = "dxc-"
+CORE_PROFILE = "core"
+
+
+def new_run_prefix() -> str:
+    """`dxc-<8 hex>`: every name the run gives starts with it, so its objects never collide with others'."""
+    return RUN_PREFIX_STEM + secrets.token_hex(4)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run's settings. `tokens` maps user names as cases write them (alice, bob) to tokens;
+    `profiles` None selects every profile; `project` is an existing project the run may work in."""
+
+    server: str
+    tokens: Mapping[str, str]
+    project: str | None = None
+    profiles: frozenset[str] | None = None
+    timeout: float = DEFAULT_TIMEOUT_S
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    run_prefix: str = field(default_factory=new_run_prefix)
+
+    def selects(self, profile: str) -> bool:
+        return self.profiles is None or profile in self.profiles or profile == CORE_PROFILE
+
+    @property
+    def secrets(self) -> list[str]:
+        return [token for token in self.tokens.values() if token]

@@ -1,0 +1,128 @@
+"""A step's `expect` against an answer: status, error type, schema, body, text, values and headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..cases.match import MISSING, MatchFailure, get_path, match
+from ..cases.model import NO_BODY, Expect
+from ..cases.template import render
+from ..model import NOT_JSON, Response
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One expectation the answer does not meet, with its evidence."""
+
+    message: str
+    path: str = ""
+    expected: Any = None
+    actual: Any = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _from_match(prefix: str, failure: MatchFailure) -> Miss:
+    actual = None if failure.actual is MISSING else failure.actual
+    return Miss(f"{prefix}{failure}", failure.path, failure.expected, actual)
+
+
+def expected_statuses(expect: Expect) -> tuple[int, ...] | None:
+    """The statuses allowed: as written; none written and no error expected means any 2xx (None)."""
+    return expect.status or None
+
+
+def evaluate(expect: Expect, response: Response, saved: dict[str, Any], spec: Any) -> list[Miss]:
+    """Every way `response` misses `expect` (templates in expected values filled from `saved`)."""
+    misses: list[Miss] = []
+    body = response.json
+    if expect.status:
+        if response.status not in expect.status:
+            shown = expect.status[0] if len(expect.status) == 1 else list(expect.status)
+            misses.append(Miss(f"status {response.status}, expected {shown}{_error_hint(body)}",
+                               "status", shown, response.status))
+    elif not expect.error and not 200 <= response.status < 300:
+        misses.append(Miss(f"status {response.status}, expected success (2xx){_error_hint(body)}",
+                           "status", "2xx", response.status))
+    if expect.error:
+        misses.extend(_error_misses(expect.error, response))
+    if body is NOT_JSON and (expect.schema or expect.body is not NO_BODY or expect.values):
+        misses.append(Miss(f"the answer is not JSON: {response.text[:120]!r}", "$", "JSON", response.text[:120]))
+        body = MISSING
+    if expect.schema and body is not MISSING:
+        misses.extend(_schema_misses(expect.schema, body, spec))
+    if expect.body is not NO_BODY and body is not MISSING:
+        misses.extend(_matched("body ", render(expect.body, saved), body))
+    if expect.text is not NO_BODY:
+        misses.extend(_matched("text ", render(expect.text, saved), response.text))
+    for path, matcher in expect.values.items():
+        if body is not MISSING:
+            misses.extend(_matched("", render(matcher, saved), get_path(body, path), path))
+    for name, matcher in expect.headers.items():
+        value = response.headers.get(name, MISSING)
+        misses.extend(_matched(f"header {name}: ", render(matcher, saved), value))
+    return misses
+
+
+def _matched(prefix: str, expected: Any, actual: Any, path: str | None = None) -> list[Miss]:
+    try:
+        match(expected, actual)
+    except MatchFailure as failure:
+        if path is not None:  # report the step's path, not the path inside the value
+            inner = failure.path[1:] if failure.path.startswith("$") else failure.path
+            failure = MatchFailure(path + inner, failure.message, failure.expected, failure.actual)
+        return [_from_match(prefix, failure)]
+    return []
+
+
+def _error_hint(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        return f" ({error.get('type')}: {str(error.get('message'))[:160]})"
+    return ""
+
+
+def _error_misses(types: tuple[str, ...], response: Response) -> list[Miss]:
+    body = response.json
+    error = body.get("error") if isinstance(body, dict) else None
+    shown = types[0] if len(types) == 1 else list(types)
+    if not isinstance(error, dict):
+        return [Miss(f"expected the error envelope with type {shown}, got {response.text[:160]!r}",
+                     "$.error", shown, body if body is not NOT_JSON else response.text[:160])]
+    misses = []
+    if error.get("type") not in types:
+        misses.append(Miss(f"error type {error.get('type')!r}, expected {shown}"
+                           f" (message: {str(error.get('message'))[:160]})",
+                           "$.error.type", shown, error.get("type")))
+    if not isinstance(error.get("message"), str):
+        misses.append(Miss("error.message is missing or not a string", "$.error.message", "string",
+                           error.get("message")))
+    return misses
+
+
+@lru_cache(maxsize=512)
+def _schema_validator(spec: Any, ref: str) -> Any:
+    document, _, fragment = ref.partition("#")
+    prefix = "/$defs/"
+    if fragment.startswith(prefix) and "/" not in fragment[len(prefix):]:
+        return spec.type_validator(document, fragment[len(prefix):])
+    from ..spec import SchemaValidator  # a whole document or a deeper pointer: build one directly
+    doc = next((d for d in spec.documents if d.path == document), None)
+    if doc is None:
+        raise KeyError(document)
+    return SchemaValidator(doc.uri + (f"#{fragment}" if fragment else ""), spec.registry,
+                           spec._rs_registry)  # noqa: SLF001 - the spec builds it lazily; we share its cache
+
+
+def _schema_misses(ref: str, body: Any, spec: Any) -> list[Miss]:
+    try:
+        validator = _schema_validator(spec, ref)
+    except KeyError:
+        return [Miss(f"schema {ref} is not in schemas/ (a suite bug)", "$", ref)]
+    if validator.is_valid(body):
+        return []
+    errors = validator.errors(body)[:5] or [("$", "invalid")]
+    return [Miss(f"schema {ref}: {path or '$'}: {message}", path or "$", ref) for path, message in errors]
