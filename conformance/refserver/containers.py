@@ -33,7 +33,7 @@ CONTAINER_DEFAULT_FIELDS = ("id", "class", "name", "created", "modified", "billT
 # Fields given only on request (through `fields`, or the old-style boolean options of the same name).
 PROJECT_EXTRA_FIELDS = ("properties", "folders", "permissions", "fileUploadParameters", "defaultSymlink")
 CONTAINER_EXTRA_FIELDS = ("properties", "folders", "permissions", "fileUploadParameters")
-OLD_STYLE_OPTIONS = ("properties", "folders", "permissions")
+OLD_STYLE_OPTIONS = ("properties", "folders", "permissions", "appCaches")
 
 
 # -- creation --------------------------------------------------------------------------------------------

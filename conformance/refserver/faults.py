@@ -8,9 +8,14 @@ input or output), or delays a route. Nothing in the handlers knows faults exist.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from . import errors
+from .handlers import load_all
+from .ids import HASH_CLASSES
 
 Handler = Callable[[Any, Any], Any]
 
@@ -165,6 +170,151 @@ fault(Fault("nonce-not-idempotent", "semantics", "a repeated nonce with the same
             routes=("/file/new", "/record/new"), drop_nonce=True))
 fault(Fault("range-ignored", "semantics", "the download URL honours Range",
             request=lambda m, p, h, b: (m, p, {k: v for k, v in h.items() if k != "range"}
+                                        if p.startswith("/_dx/") else h, b)))
+
+
+# -- faults that need a little machinery ------------------------------------------------------------------
+def _every_route(keep: Callable[[str], bool]) -> tuple[str, ...]:
+    return tuple(sorted(r for r in load_all() if keep(r)))
+
+
+class _ReadTracker(dict):
+    """An input mapping that remembers which keys the handler looked at (get, [], in, or any iteration)."""
+
+    def __init__(self, data: dict):
+        super().__init__(data)
+        self.read: set = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+    def _all(self):
+        self.read.update(super().keys())
+
+    def keys(self):
+        self._all()
+        return super().keys()
+
+    def items(self):
+        self._all()
+        return super().items()
+
+    def values(self):
+        self._all()
+        return super().values()
+
+    def __iter__(self):
+        self._all()
+        return super().__iter__()
+
+    def copy(self):
+        self._all()
+        return dict(super().items())
+
+
+def _reject_unread_keys(handler: Handler) -> Handler:
+    """Refuse input keys the handler never read: what a server does that rejects unknown fields."""
+
+    def strict(ctx, inp):
+        if not isinstance(inp, dict):
+            return handler(ctx, inp)
+        tracked = _ReadTracker(inp)
+        out = handler(ctx, tracked)
+        unread = sorted(set(inp) - tracked.read - {"nonce"})
+        if unread:  # raised inside the request's transaction, so whatever the handler did is rolled back
+            raise errors.InvalidInput(f"unknown key(s) in input: {', '.join(map(str, unread))}")
+        return out
+
+    return strict
+
+
+def _missing_subject_as_invalid_input(handler: Handler) -> Handler:
+    """An entity ID in the URL that names nothing is answered InvalidInput instead of ResourceNotFound."""
+
+    def wrapped(ctx, inp):
+        table = "containers" if ctx.subject.split("-", 1)[0] in ("project", "container") else "objects"
+        if ctx.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (ctx.subject,)).fetchone() is None:
+            raise errors.InvalidInput(f"{ctx.subject} is not a valid ID")
+        return handler(ctx, inp)
+
+    return wrapped
+
+
+def _view_acts_as_contribute(handler: Handler) -> Handler:
+    """For the length of one call, the caller's VIEW memberships count as CONTRIBUTE."""
+
+    def wrapped(ctx, inp):
+        rows = ctx.conn.execute("SELECT container_id FROM members WHERE member_id = ? AND level = 'VIEW'",
+                                (ctx.user,)).fetchall()
+        raised = [r["container_id"] for r in rows]
+        for cid in raised:
+            ctx.conn.execute("UPDATE members SET level = 'CONTRIBUTE' WHERE container_id = ? AND member_id = ?",
+                             (cid, ctx.user))
+        try:
+            return handler(ctx, inp)
+        finally:
+            for cid in raised:
+                ctx.conn.execute("UPDATE members SET level = 'VIEW' WHERE container_id = ? AND member_id = ?",
+                                 (cid, ctx.user))
+
+    return wrapped
+
+
+# IDs with vowels: a bijection between the strict alphabet's B F G J K (b f g j k) and the vowels A E I O U
+# (a e i o u), which no strict ID contains. Answers carry the vowel form; requests are mapped back, so the
+# server stays consistent and only the alphabet rule breaks.
+_STRICT, _VOWELS = b"BFGJKbfgjk", b"AEIOUaeiou"
+_TO_VOWELS, _FROM_VOWELS = bytes.maketrans(_STRICT, _VOWELS), bytes.maketrans(_VOWELS, _STRICT)
+_ID_TOKEN = re.compile(rb"\b(" + b"|".join(c.encode() for c in sorted(HASH_CLASSES)) + rb")-([0-9A-Za-z]{24})\b")
+
+
+def _map_ids(data: bytes, table: bytes) -> bytes:
+    return _ID_TOKEN.sub(lambda m: m.group(1) + b"-" + m.group(2).translate(table), data)
+
+
+def _ids_back_to_strict(method, path, headers, body):
+    # the path is text (any Unicode a client puts in a URL); only ASCII IDs are mapped
+    path = re.sub(_ID_TOKEN.pattern.decode(), lambda m: _map_ids(m.group(0).encode(), _FROM_VOWELS).decode(), path)
+    return method, path, headers, _map_ids(body, _FROM_VOWELS)
+
+
+_WRITE_ROUTES = _routes("addTags", "removeTags", "addTypes", "removeTypes", "rename", "setDetails",
+                        "setProperties", "setVisibility", "close") + (
+    "/file/new", "/record/new", "/file-xxxx/upload",
+    *(f"/{c}-xxxx/{m}" for c in ("project", "container")
+      for m in ("newFolder", "removeFolder", "removeObjects", "move", "renameFolder", "clone")),
+    "/project-xxxx/update", "/project-xxxx/setProperties", "/project-xxxx/addTags", "/project-xxxx/removeTags")
+
+fault(Fault("unknown-fields-rejected", "json-input", "unknown input keys are ignored, not rejected",
+            routes=_every_route(lambda r: not r.endswith("/setDetails")), wrap=_reject_unread_keys))
+fault(Fault("accepts-any-content-type", "json-input",
+            "a Content-Type other than application/json is refused with MalformedJSON",
+            request=lambda m, p, h, b: (m, p, {k: v for k, v in h.items() if k != "content-type"}
+                                        if not p.startswith("/_dx/") else h, b)))
+fault(Fault("missing-id-as-invalid-input", "url-forms",
+            "a well-formed entity ID in the URL that does not exist gets ResourceNotFound (404)",
+            routes=_every_route(lambda r: "-xxxx/" in r), wrap=_missing_subject_as_invalid_input))
+fault(Fault("ids-outside-alphabet", "data-types",
+            "generated entity IDs use only the strict alphabet 0-9BFGJKPQVXYZbfgjkpqvxyz",
+            request=_ids_back_to_strict,
+            response=lambda s, h, b: (s, h, _map_ids(b, _TO_VOWELS))))
+fault(Fault("permission-denied-as-403", "auth", "PermissionDenied is answered with HTTP 401",
+            response=lambda s, h, b: (403 if s == 401 and b'"PermissionDenied"' in b else s, h, b)))
+fault(Fault("permission-not-enforced-at-view", "auth",
+            "a VIEW member cannot change a project or its objects (PermissionDenied)",
+            routes=_WRITE_ROUTES, wrap=_view_acts_as_contribute))
+fault(Fault("md5-not-checked", "semantics", "an uploaded part whose bytes do not match its md5 is refused",
+            routes=("/file-xxxx/upload",), wrap=_input(_without("md5")),
+            request=lambda m, p, h, b: (m, p, {k: v for k, v in h.items() if k != "content-md5"}
                                         if p.startswith("/_dx/") else h, b)))
 
 

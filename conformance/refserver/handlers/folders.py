@@ -71,6 +71,8 @@ def list_folder(ctx: Context, inp: dict) -> dict:
     describe = inp.get("describe", False)
     if not isinstance(describe, (bool, dict)):
         raise InvalidInput('expected key "describe" of input to be a boolean or a hash')
+    if isinstance(describe, dict):
+        objects.describe_options(describe)  # bad describe options fail even for an empty folder
     only = field(inp, "only", str, default="all")
     if only not in ("folders", "objects", "all"):
         raise InvalidInput('expected key "only" of input to be one of "folders", "objects", "all"')

@@ -56,6 +56,7 @@ def project_new(ctx: Context, inp: dict) -> dict:
     summary = field(inp, "summary", str, default="")
     description = field(inp, "description", str, default="")
     region = field(inp, "region", str)
+    field(inp, "defaultSymlink", dict)
     if region is not None and region != ctx.settings.region:
         raise InvalidInput(f"region {region!r} is not available; this server has {ctx.settings.region!r}")
     tags = metadata.tags(inp["tags"]) if "tags" in inp else []
@@ -95,6 +96,7 @@ def update(ctx: Context, inp: dict) -> dict:
             raise InvalidInput('expected key "allowedExecutables" of input to be an array of strings or null')
         flags["allowedExecutables"] = allowed
     version = field(inp, "version", int)
+    field(inp, "httpsAppIsolatedBrowsingOptions", dict)
     bill_to = _bill_to(ctx, inp, row["bill_to"])
     need = "ADMINISTER" if flags or bill_to not in (None, row["bill_to"]) else "CONTRIBUTE"
     access.container(ctx, ctx.subject, need)

@@ -85,7 +85,7 @@ def _object_filters(ctx: Context, inp: dict) -> tuple[list[str], list[Any], list
 
     cls = inp.get("class")
     if cls is not None:
-        if cls not in DATA_OBJECT_CLASSES:
+        if not isinstance(cls, str) or cls not in DATA_OBJECT_CLASSES:
             raise InvalidInput('expected key "class" of input to be one of ' + ", ".join(sorted(DATA_OBJECT_CLASSES)))
         where.append("o.class = ?")
         params.append(cls)
@@ -229,6 +229,8 @@ def _project_filters(inp: dict) -> tuple[list[str], list[Any], list[Check]]:
 def find_projects(ctx: Context, inp: dict) -> dict:
     where, params, checks = _project_filters(inp)
     describe = query.describe_input(inp)
+    if describe is not None:
+        _check_project_options(describe)  # bad describe input fails even when nothing matches
     limit = query.limit(inp)
     start = query.starting(inp, ("id",))
     if start is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..context import Context
+from ..errors import InvalidInput
 from ..validate import field
 from . import route
 
@@ -10,6 +11,8 @@ from . import route
 @route("/system/whoami")
 def whoami(ctx: Context, inp: dict) -> dict:
     fields = field(inp, "fields", dict, default={})
+    if not all(isinstance(v, bool) for v in fields.values()):
+        raise InvalidInput('expected the values of key "fields" of input to be booleans')
     out = {"id": ctx.user}
     if fields.get("clientIp"):
         out["clientIp"] = ctx.client_ip

@@ -1,0 +1,65 @@
+"""Hypothesis as the driver: explore (generate, no shrinking, same seed -> same examples) and shrink (find
+the smallest example that still breaks one rule). No example database: runs never depend on earlier ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+
+
+def _settings(max_examples: int, phases: tuple[Phase, ...]) -> settings:
+    return settings(max_examples=max(max_examples, 1), database=None, deadline=None, derandomize=False,
+                    phases=phases, suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+                    verbosity=Verbosity.quiet, print_blob=False)
+
+
+class BudgetMet(Exception):
+    """Raised by an example callback once the budget is met: the way to end a hypothesis run early."""
+
+
+def explore(strategy: st.SearchStrategy, run_seed: int, max_examples: int,
+            on_example: Callable[[Any], None]) -> str | None:
+    """Call `on_example` on up to `max_examples` generated examples; a note if none could be made."""
+
+    @seed(run_seed)
+    @_settings(max_examples, (Phase.generate,))
+    @given(strategy)
+    def generated(example: Any) -> None:
+        on_example(example)
+
+    try:
+        generated()
+    except BudgetMet:
+        return None
+    except Unsatisfiable:
+        return "no example satisfying the schema could be generated"
+    return None
+
+
+class _Reproduced(Exception):
+    pass
+
+
+def shrink(strategy: st.SearchStrategy, run_seed: int, max_examples: int,
+           fails: Callable[[Any], bool]) -> None:
+    """Regenerate with the same seed until `fails` holds, then let hypothesis shrink. The caller keeps the
+    smallest failing example `fails` saw: hypothesis's own final replay may be cut short by the caller's
+    budget (its strategy stops producing examples), which hypothesis reports as an unreliable failure."""
+
+    @seed(run_seed)
+    @_settings(max_examples, (Phase.generate, Phase.shrink))
+    @given(strategy)
+    def failing(example: Any) -> None:
+        if fails(example):
+            raise _Reproduced()
+
+    try:
+        failing()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # _Reproduced, Unsatisfiable, or Flaky after the budget ran out: all expected
+        pass

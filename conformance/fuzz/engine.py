@@ -1,0 +1,193 @@
+"""run_fuzz: every selected route in positive and negative mode on a fresh pool, then stateful sequences;
+findings de-duplicated per (mode, route, rule), each shrunk to its smallest input; cleanup always runs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..model import Exchange, Finding
+from ..spec import Spec, load_spec
+from .bridge import fuzzable_routes
+from .config import STATEFUL_MAX_STEPS, FuzzConfig, Mode
+from .drive import BudgetMet, explore, shrink
+from .execute import Executor, Outcome
+from .findings import FuzzFinding, FuzzReport, finding_id
+from .pool import PoolBuilder
+from .session import Session
+from .steps import Steps, steps_key
+from .strategies import Planner, route_class
+
+# Lent containers are the caller's: the fuzzer never destroys them.
+NEVER_FUZZED = {"/container-xxxx/destroy": "destroying a lent container is not the fuzzer's call"}
+# Stateful runs draw this many sequences per unit of the per-route budget.
+SEQUENCES_PER_EXAMPLE = 3
+# Draws hypothesis may make per example of the budget (the surplus covers repeated examples).
+DRAWS_PER_EXAMPLE = 5
+
+
+class _Run:
+    def __init__(self, config: FuzzConfig, spec: Spec):
+        self.config = config
+        self.spec = spec
+        self.session = Session(config)
+        self.pools = PoolBuilder(self.session, config.containers)
+        self.executor = Executor(self.session, spec)
+        self.planner = Planner(spec, config.run_prefix)
+        self.report = FuzzReport(seed=config.seed, examples=config.examples,
+                                 modes=[m.value for m in config.modes], run_prefix=config.run_prefix)
+        self.deadline = time.monotonic() + config.max_seconds
+        self.cache: dict[str, Outcome] = {}
+
+    # -- the run --------------------------------------------------------------------------------------------
+    def run(self) -> FuzzReport:
+        started = time.monotonic()
+        try:
+            self.pools.start()
+            routes = self._routes()
+            per_route = [m for m in self.config.modes if m is not Mode.STATEFUL]
+            if per_route and self.config.examples:
+                for index, route in enumerate(routes):
+                    self._fuzz_route(index, route, per_route)
+            if Mode.STATEFUL in self.config.modes and self.config.examples:
+                bindings = self.pools.make("s")
+                strategy = self.planner.sequence(routes, self.pools.slots(bindings), bindings, STATEFUL_MAX_STEPS)
+                self._fuzz(Mode.STATEFUL, strategy, bindings, self.config.seed_for("stateful"),
+                           self.config.examples * SEQUENCES_PER_EXAMPLE)
+        finally:
+            self.report.cleanup_problems = self.session.destroy_projects()
+            self.report.requests = list(self.session.requests)
+            self.report.sent = self.session.sent
+            self.report.duration_s = time.monotonic() - started
+            self.session.close()
+        return self.report
+
+    def _routes(self) -> list[str]:
+        known = fuzzable_routes(self.spec)
+        if self.config.routes is None:
+            return known
+        unknown = sorted(set(self.config.routes) - set(known))
+        if unknown:
+            raise ValueError(f"not fuzzable (no route with input and output schemas): {', '.join(unknown)}")
+        return [r for r in known if r in self.config.routes]
+
+    def _fuzz_route(self, index: int, route: str, modes: list[Mode]) -> None:
+        reason = NEVER_FUZZED.get(route)
+        if reason is None and route_class(route) == "container" and not self.config.containers:
+            reason = "no container lent (FuzzConfig.containers): the API has no route that makes one"
+        if reason:
+            self.report.skipped[route] = reason
+            return
+        bindings = self.pools.make(f"r{index}")
+        slots = self.pools.slots(bindings)
+        for mode in modes:
+            maker = self.planner.positive if mode is Mode.POSITIVE else self.planner.negative
+            self._fuzz(mode, maker(route, slots, bindings), bindings, self.config.seed_for(mode, route),
+                       self.config.examples, route)
+
+    # -- one hypothesis run: explore, then shrink each new finding ------------------------------------------
+    def _fuzz(self, mode: Mode, strategy, bindings: dict[str, str], run_seed: int, budget: int,
+              route: str | None = None) -> None:
+        self.cache = {}
+        new: list[FuzzFinding] = []
+
+        def on_example(steps: Steps) -> None:
+            if len(self.cache) >= budget:
+                raise BudgetMet()  # every call from here on: hypothesis stops generating
+            key = steps_key(steps)
+            if key in self.cache or self._out_of_time():
+                return
+            outcome = self.cache[key] = self.executor.run(steps, bindings)
+            fuzzed = [s.route for s in steps[-1:]] if mode is not Mode.STATEFUL else [s.route for s in steps]
+            for name in fuzzed:
+                self.report.count(mode.value, name)
+            for hit_route, rule in sorted(outcome.rules()):
+                found = self.report.findings.get(finding_id(mode.value, hit_route, rule))
+                if found is not None:
+                    found.count += 1
+                    continue
+                index, findings = outcome.hit(hit_route, rule)
+                new.append(self._new_finding(mode, hit_route, rule, steps, outcome.exchanges, index, findings))
+
+        # Hypothesis repeats simple examples early on; the budget counts distinct examples sent.
+        note = explore(strategy, run_seed, budget * DRAWS_PER_EXAMPLE, on_example)
+        if note:
+            self.report.notes.append(f"{mode.value} {route or ''}: {note}".replace("  ", " "))
+        for finding in new:
+            self._shrink(finding, strategy, bindings, run_seed, budget)
+
+    def _new_finding(self, mode: Mode, route: str, rule: str, steps: Steps, exchanges: list[Exchange | None],
+                     index: int, findings: list[Finding]) -> FuzzFinding:
+        first = findings[0]
+        finding = FuzzFinding(mode=mode.value, route=route, rule=rule, level=first.level.value,
+                              area=first.area.value, title=first.title or rule, message=first.message,
+                              source=first.source, seed=self.config.seed)
+        finding.set_example(list(steps), exchanges, index, findings)
+        self.report.findings[finding.id] = finding
+        return finding
+
+    def _shrink(self, finding: FuzzFinding, strategy, bindings: dict[str, str], run_seed: int, budget: int) -> None:
+        spent_before, started = self.session.sent, time.monotonic()
+        best: list[str] = []
+
+        def fails(steps: Steps) -> bool:
+            key = steps_key(steps)
+            if key not in self.cache:
+                if self.session.sent - spent_before >= self.config.shrink_requests or self._out_of_time() \
+                        or time.monotonic() - started > self.config.shrink_seconds:
+                    self.planner.frozen = True  # budget spent: stop generating, keep the best so far
+                    return False
+                self.cache[key] = self.executor.run(steps, bindings)
+            failed = self.cache[key].hit(finding.route, finding.rule) is not None
+            if failed and (not best or (len(key), key) < (len(best[0]), best[0])):
+                best[:] = [key]
+            return failed
+
+        try:
+            shrink(strategy, run_seed, budget, fails)
+        finally:
+            self.planner.frozen = False
+        outcome = self.cache.get(best[0]) if best else None
+        hit = outcome.hit(finding.route, finding.rule) if outcome is not None else None
+        if hit is not None:
+            finding.set_example(list(outcome.steps), outcome.exchanges, *hit)
+            finding.shrunk = True
+
+    def _out_of_time(self) -> bool:
+        if time.monotonic() < self.deadline:
+            return False
+        note = f"time budget of {self.config.max_seconds:g} s reached: later examples were not sent"
+        if note not in self.report.notes:
+            self.report.notes.append(note)
+        return True
+
+
+def run_fuzz(config: FuzzConfig, spec: Spec | None = None) -> FuzzReport:
+    """Fuzz the server of `config`; returns the report. Never raises for what the server answers."""
+    return _Run(config, spec or load_spec()).run()
+
+
+@dataclass
+class Replay:
+    """What replaying a finding gave: whether the rule broke again, and the exchanges and findings."""
+
+    finding_id: str
+    reproduced: bool
+    exchanges: list[Exchange | None] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def replay(finding: FuzzFinding, config: FuzzConfig, spec: Spec | None = None) -> Replay:
+    """Send a finding's steps again, on a fresh pool made under `config`'s run prefix, then clean up."""
+    spec = spec or load_spec()
+    session = Session(config)
+    try:
+        pools = PoolBuilder(session, config.containers)
+        pools.start()
+        bindings = pools.make("replay")
+        outcome = Executor(session, spec).run(tuple(finding.steps), bindings)
+    finally:
+        session.destroy_projects()
+        session.close()
+    hit = outcome.hit(finding.route, finding.rule)
+    return Replay(finding.id, hit is not None, outcome.exchanges, hit[1] if hit else [])

@@ -1,0 +1,49 @@
+"""Pin generated IDs to the pool: every string that looks like an entity, user or org ID becomes a
+placeholder for a pool slot of its class, so the run never names an object it did not make."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .pool import Slots
+from .steps import placeholder, slot_of
+
+HASH_ID = re.compile(r"^([a-z]+)-[0-9A-Za-z]{24}$")
+MEMBER_ID = re.compile(r"^(user|org)-.+$")
+# Fields whose value names a person whatever its form (an email would invite a stranger): always pinned.
+PERSON_FIELDS = frozenset({"invitee"})
+
+
+def _class_of(text: str) -> str | None:
+    match = HASH_ID.match(text) or MEMBER_ID.match(text)
+    return match.group(1) if match else None
+
+
+def pin(draw: Any, value: Any, slots: Slots, key: str | None = None) -> Any:
+    """`value` with ID-like strings (values and mapping keys) replaced by placeholders drawn from `slots`.
+
+    IDs of classes the run cannot make (applet-, job-, ...) stay as generated: a random 24-character hash
+    names nothing, and no route fuzzed here changes an object it only names in its body."""
+    if isinstance(value, str):
+        if slot_of(value) is not None:
+            return value
+        cls = "user" if key in PERSON_FIELDS else _class_of(value)
+        choices = slots.for_class(cls) if cls else ()
+        return placeholder(draw(st.sampled_from(choices))) if choices else value
+    if isinstance(value, list):
+        return [pin(draw, item, slots) for item in value]
+    if isinstance(value, dict):
+        pinned = {}
+        for name, item in value.items():
+            new_name = name
+            cls = _class_of(name) if slot_of(name) is None else None
+            if cls in ("user", "org"):
+                new_name = placeholder(draw(st.sampled_from(slots.users_as_keys)))
+            elif cls is not None and slots.for_class(cls):
+                new_name = placeholder(draw(st.sampled_from(slots.for_class(cls))))
+            pinned[new_name] = pin(draw, item, slots, key=name)
+        return pinned
+    return value

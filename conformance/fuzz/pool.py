@@ -1,0 +1,125 @@
+"""The pool: objects the run makes for itself, by slot name. Fuzzed IDs are only ever drawn from here."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .session import Session, answer_id, dumps
+from .steps import Step, placeholder
+
+# Classes the run can make, and the pool slots that hold one of each kind.
+OBJECT_SLOTS = {
+    "project": ("project", "project_home"),
+    "file": ("file_open", "file_closed"),
+    "record": ("record_open", "record_closed"),
+}
+UPLOAD_BYTES = b"fuzz!"
+_SLOT_CLASS = re.compile(r"^([a-z]+)")
+
+
+class PoolError(RuntimeError):
+    """The server refused to make the objects fuzzing works on: nothing can be fuzzed against it."""
+
+
+def slot_class(slot: str) -> str:
+    """'file_open' -> 'file', 'record#2' -> 'record', 'user_other0' -> 'user'."""
+    match = _SLOT_CLASS.match(slot)
+    return match.group(1) if match else slot
+
+
+@dataclass
+class Slots:
+    """Which slots a fuzzed ID of each class may name. `users_as_keys` leaves out the acting user: a key
+    naming a member (decreasePermissions) must never strip the run of its own access."""
+
+    by_class: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    users_as_keys: tuple[str, ...] = ()
+
+    def for_class(self, cls: str) -> tuple[str, ...]:
+        if cls == "container" and not self.by_class.get("container"):
+            return self.by_class.get("project", ())   # a project ID is a valid containerId
+        if cls == "org":
+            return self.by_class.get("user", ())
+        return self.by_class.get(cls, ())
+
+    def with_created(self, created: dict[str, list[str]]) -> Slots:
+        merged = {cls: tuple(created.get(cls, ())) + slots for cls, slots in self.by_class.items()}
+        return Slots(merged, self.users_as_keys)
+
+
+class PoolBuilder:
+    """Makes the run's home project once, then one small pool per route: a project with an open and a
+    closing file, an open and a closed record, in folder /fuzz."""
+
+    def __init__(self, session: Session, containers: tuple[str, ...] = ()):
+        self.session = session
+        self.prefix = session.config.run_prefix
+        self.containers = containers
+        self.base: dict[str, str] = {}
+        self.user_slots: tuple[str, ...] = ()
+        self.other_user_slots: tuple[str, ...] = ()
+
+    def start(self) -> None:
+        """Learn the users' IDs and make the home project `<prefix>` (the run's own, destroyed at the end)."""
+        for index, name in enumerate(self.session.config.tokens):
+            exchange = self.session.transport.call("/system/whoami", user=name, route="/system/whoami")
+            user_id = answer_id(exchange)
+            if user_id is None:
+                raise PoolError(f"/system/whoami as {name} failed: {_status(exchange)}")
+            slot = "user_self" if name == self.session.user else f"user_other{index}"
+            self.base[slot] = user_id
+        self.user_slots = tuple(sorted(s for s in self.base if s.startswith("user_")))
+        self.other_user_slots = tuple(s for s in self.user_slots if s != "user_self")
+        home = self._make(Step("/project/new", body={"name": self.prefix}, creates="project_home"), self.base)
+        self.session.name(home, "project_home")
+        for index, container in enumerate(self.containers):
+            self.base[f"container{index}"] = container
+            self.session.name(container, f"container{index}")
+
+    def slots(self, bindings: dict[str, str]) -> Slots:
+        by_class = {cls: tuple(s for s in slots if s in bindings) for cls, slots in OBJECT_SLOTS.items()}
+        by_class["user"] = self.user_slots
+        by_class["container"] = tuple(s for s in bindings if s.startswith("container"))
+        return Slots(by_class, self.other_user_slots or ("user_self",))
+
+    def make(self, tag: str) -> dict[str, str]:
+        """A fresh pool for one route (or the stateful run): slot -> ID, plus the home project and users."""
+        bindings = dict(self.base)
+        project = placeholder("project")
+        self._make(Step("/project/new", body={"name": f"{self.prefix}-{tag}"}, creates="project"), bindings)
+        self._make(Step("/file/new", body={"project": project, "name": "fuzz-open.txt", "folder": "/fuzz",
+                                           "parents": True}, creates="file_open"), bindings)
+        self._make(Step("/file/new", body={"project": project, "name": "fuzz-closing.txt", "folder": "/fuzz"},
+                        creates="file_closed"), bindings)
+        self._make(Step("/record/new", body={"project": project, "name": "fuzz-open-record", "folder": "/fuzz",
+                                             "details": {"fuzz": True}}, creates="record_open"), bindings)
+        self._make(Step("/record/new", body={"project": project, "name": "fuzz-closed-record", "folder": "/fuzz",
+                                             "close": True}, creates="record_closed"), bindings)
+        self._upload_and_close(bindings)
+        return bindings
+
+    def _make(self, step: Step, bindings: dict[str, str]) -> str:
+        exchange = self.session.send(step, bindings)
+        if step.creates not in bindings:
+            raise PoolError(f"{step.route} for the fuzzing pool failed: {_status(exchange)}")
+        return bindings[step.creates]
+
+    def _upload_and_close(self, bindings: dict[str, str]) -> None:
+        """One part uploaded to file_closed, then close: the upload URL is fetched without any token."""
+        md5 = hashlib.md5(UPLOAD_BYTES).hexdigest()  # noqa: S324 - the API's part checksum is MD5
+        upload = self.session.send(Step("/file-xxxx/upload", subject="file_closed",
+                                        body={"index": 1, "size": len(UPLOAD_BYTES), "md5": md5}), bindings)
+        answer = upload.response.json if upload.response is not None else None
+        if isinstance(answer, dict) and isinstance(answer.get("url"), str):
+            headers = {k: v for k, v in (answer.get("headers") or {}).items() if isinstance(v, str)}
+            self.session.fetch(answer["url"], "PUT", headers, UPLOAD_BYTES)
+        self.session.call(Step("/file-xxxx/close", subject="file_closed").path(bindings), dumps({}),
+                          "/file-xxxx/close")
+
+
+def _status(exchange) -> str:
+    if exchange.response is None:
+        return f"no answer ({exchange.error})"
+    return f"HTTP {exchange.response.status} {exchange.response.text[:200]}"

@@ -1,0 +1,102 @@
+"""The fuzzer's connection to the server: sends steps as the acting user, logs them with IDs masked,
+remembers every project it made so that cleanup can destroy them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import MutableMapping
+from typing import Any
+
+from ..engine.transport import Transport
+from ..model import Exchange
+from .config import FuzzConfig
+from .steps import Step
+
+PROJECT_NEW = "/project/new"
+
+
+class Session:
+    """One run's HTTP side. `requests` is the log of what was sent, with every ID the run made (and the run
+    prefix) replaced by its slot name, so that two runs with one seed can be compared line by line."""
+
+    def __init__(self, config: FuzzConfig):
+        self.config = config
+        self.transport = Transport(config.base_url, config.tokens, timeout=config.timeout)
+        self.user = config.acting_user
+        self.aliases: dict[str, str] = {config.run_prefix: "<run>"}
+        self.requests: list[str] = []
+        self.projects: list[str] = []      # every project the run made, in order
+        self.sent = 0
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- sending ------------------------------------------------------------------------------------------
+    def call(self, path: str, body: bytes, route: str, user: str | None = None) -> Exchange:
+        exchange = self.transport.call(path, user=user or self.user, raw_body=body, route=route)
+        self.sent += 1
+        self._log("POST", path, body)
+        if route == PROJECT_NEW:
+            created = answer_id(exchange)
+            if created and created not in self.projects:
+                self.projects.append(created)
+        return exchange
+
+    def send(self, step: Step, bindings: MutableMapping[str, str]) -> Exchange:
+        """Send one step (placeholders bound from `bindings`); bind `step.creates` to the answer's id."""
+        exchange = self.call(step.path(bindings), step.payload(bindings), step.route)
+        created = answer_id(exchange)
+        if step.creates and created:
+            bindings[step.creates] = created
+            self.name(created, step.creates)
+        return exchange
+
+    def fetch(self, url: str, method: str, headers: dict[str, str], body: bytes) -> Exchange:
+        """A request to a URL the server handed out: the transport never sends a token there."""
+        exchange = self.transport.fetch(url, method=method, headers=headers, body=body)
+        self.requests.append(f"{method} <URL handed out by the server> {len(body)} bytes")
+        return exchange
+
+    # -- the log ------------------------------------------------------------------------------------------
+    def name(self, concrete: str, alias: str) -> None:
+        self.aliases[concrete] = f"<{alias}>"
+
+    def mask(self, text: str) -> str:
+        for concrete, alias in self.aliases.items():
+            if concrete in text:
+                text = text.replace(concrete, alias)
+        return text
+
+    def _log(self, method: str, path: str, body: bytes) -> None:
+        self.requests.append(self.mask(f"{method} {path} {body.decode('utf-8', errors='replace')}"))
+
+    # -- cleanup ------------------------------------------------------------------------------------------
+    def destroy_projects(self) -> list[str]:
+        """Destroy every project the run made, newest first; the problems met, as text."""
+        problems = []
+        for project in reversed(self.projects):
+            exchange = self.call(f"/{project}/destroy", b'{"terminateJobs": true}', "/project-xxxx/destroy")
+            status = exchange.response.status if exchange.response is not None else None
+            if status != 200 and not _already_gone(exchange):
+                problems.append(f"{project}: destroy answered {status or exchange.error}")
+        self.projects.clear()
+        return problems
+
+
+def answer_id(exchange: Exchange) -> str | None:
+    """The `id` of a successful JSON answer, if it is a string."""
+    response = exchange.response
+    if response is None or not 200 <= response.status < 300:
+        return None
+    body = response.json
+    return body.get("id") if isinstance(body, dict) and isinstance(body.get("id"), str) else None
+
+
+def _already_gone(exchange: Exchange) -> bool:
+    body: Any = exchange.response.json if exchange.response is not None else None
+    return isinstance(body, dict) and isinstance(body.get("error"), dict) and \
+        body["error"].get("type") == "ResourceNotFound"
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value).encode()

@@ -1,0 +1,186 @@
+"""Hypothesis strategies of fuzzed calls: positive (valid, sometimes with an edge value), negative (one
+documented constraint broken) and stateful (sequences from */new to the instance routes of what they made)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from ..spec import Spec
+from .bridge import body_strategy
+from .edges import edge_candidates
+from .mutations import DELETE, mutation_candidates
+from .pinning import pin
+from .pool import Slots, slot_class
+from .positions import delete_at, input_schema, positions, set_at
+from .steps import Step, Steps, bind
+
+NEW_ROUTES = {"project": "/project/new", "file": "/file/new", "record": "/record/new"}
+# Routes whose subject is used up by the call: each example gets a project made just for it.
+DISPOSABLE_SUBJECT = frozenset({"/project-xxxx/destroy", "/project-xxxx/leave"})
+FAKE_HASH = "0" * 24
+
+
+class ValidationBindings(Mapping):
+    """Real IDs where the pool has them; a well-formed stand-in for slots bound only when a step runs."""
+
+    def __init__(self, real: Mapping[str, str]):
+        self.real = real
+
+    def __getitem__(self, slot: str) -> str:
+        if slot in self.real:
+            return self.real[slot]
+        cls = slot_class(slot)
+        return f"{cls}-fuzz" if cls == "user" else f"{cls}-{FAKE_HASH}"
+
+    def __iter__(self):
+        return iter(self.real)
+
+    def __len__(self) -> int:
+        return len(self.real)
+
+
+def route_class(route: str) -> str | None:
+    """'/file-xxxx/close' -> 'file'; None for /system and /<class>/new routes."""
+    subject = route.split("/")[1]
+    return subject[: -len("-xxxx")] if subject.endswith("-xxxx") else None
+
+
+def _shape(path: tuple) -> tuple:
+    """A path with list indexes folded: tags[3] and tags[0] are one place to mutate."""
+    return tuple(0 if isinstance(part, int) else part for part in path)
+
+
+def draw_at_one_place(draw, candidates: list, salt: Any) -> Any:
+    """A candidate, drawn place first (each place alike, however many items a list has), then the value:
+    the first value of a place (the likeliest client mistake, the smallest edge) half of the time."""
+    places: dict[tuple, list] = {}
+    for candidate in candidates:
+        places.setdefault(_shape(candidate.path), []).append(candidate)
+    # The body as a whole (root, not JSON) goes last: hypothesis favours early choices, and a root mutation
+    # is the same whatever the body, so favouring it would only repeat one example.
+    order = sorted(places, key=lambda shape: not shape)
+    # A Random seeded by the body and a drawn integer: uniform, where hypothesis's own choices lean hard on
+    # the first item (its integers on a few boundary values, its randoms() on 0.0), and deterministic under
+    # the run's seed. (A str seed is hashed with SHA-512, not with the per-process hash.)
+    chooser = random.Random(f"{json.dumps(salt, sort_keys=True, default=str)}:{draw(st.integers(0, 2**32 - 1))}")
+    group = places[chooser.choice(order)]
+    return group[0] if chooser.random() < 0.5 else chooser.choice(group)
+
+
+class Planner:
+    """Builds the strategies of one run: knows the spec, the run prefix and the pool being fuzzed."""
+
+    def __init__(self, spec: Spec, prefix: str):
+        self.spec = spec
+        self.prefix = prefix
+        # Set when a budget is spent: every strategy then rejects at once, so hypothesis winds down fast.
+        self.frozen = False
+
+    # -- building blocks ------------------------------------------------------------------------------------
+    def _valid(self, route: str, body: Any, bindings: Mapping[str, str]) -> bool:
+        validator = self.spec.validator(route, "input")
+        return validator is None or validator.is_valid(bind(body, ValidationBindings(bindings)))
+
+    def _named(self, route: str, body: Any) -> Any:
+        """Projects the run makes carry its prefix, so nobody mistakes them for their own."""
+        if route == NEW_ROUTES["project"] and isinstance(body, dict) and isinstance(body.get("name"), str):
+            return {**body, "name": f"{self.prefix}-{body['name']}"}
+        return body
+
+    def _pinned_body(self, draw, route: str, slots: Slots) -> Any:
+        return self._generated_body(draw, route, slots)[1]
+
+    def _generated_body(self, draw, route: str, slots: Slots) -> tuple[Any, Any]:
+        """(the body as generated, the body pinned to the pool); the first varies more (random IDs)."""
+        generated = draw(body_strategy(self.spec, route))
+        return generated, self._named(route, pin(draw, generated, slots))
+
+    def _subject_steps(self, draw, route: str, slots: Slots) -> tuple[list[Step], str | None]:
+        """Setup steps and the subject slot of a call: a fresh project for disposable subjects."""
+        cls = route_class(route)
+        if cls is None:
+            return [], None
+        if route in DISPOSABLE_SUBJECT:
+            return [Step(NEW_ROUTES["project"], body={"name": f"{self.prefix}-x"}, creates="project#x")], "project#x"
+        # Container routes take lent containers only: a project ID in their path would call the project route.
+        subjects = ("project",) if cls == "project" else slots.by_class.get(cls, ())
+        assume(bool(subjects))
+        return [], draw(st.sampled_from(subjects))
+
+    def _walk(self, route: str, body: Any, bindings: Mapping[str, str]):
+        found = input_schema(self.spec, route)
+        if found is None:
+            return [], None
+        node, resolver = found
+        return list(positions(node, bind(body, ValidationBindings(bindings)), resolver)), resolver
+
+    # -- the three modes ----------------------------------------------------------------------------------
+    def positive(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> st.SearchStrategy[Steps]:
+        @st.composite
+        def example(draw) -> Steps:
+            assume(not self.frozen)
+            setup, subject = self._subject_steps(draw, route, slots)
+            generated, body = self._generated_body(draw, route, slots)
+            edge_label = None
+            if draw(st.booleans()):
+                found, resolver = self._walk(route, body, bindings)
+                edges = edge_candidates(found, resolver)
+                if edges:
+                    edge = draw_at_one_place(draw, edges, generated)
+                    body, edge_label = set_at(body, edge.path, edge.value), edge.label
+            assume(self._valid(route, body, bindings))
+            return (*setup, Step(route, subject, body, edge=edge_label))
+        return example()
+
+    def negative(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> st.SearchStrategy[Steps]:
+        @st.composite
+        def example(draw) -> Steps:
+            assume(not self.frozen)
+            setup, subject = self._subject_steps(draw, route, slots)
+            generated, body = self._generated_body(draw, route, slots)
+            found, resolver = self._walk(route, body, bindings)
+            mutation = draw_at_one_place(draw, mutation_candidates(found, resolver), generated)
+            if mutation.kind == "json":
+                return (*setup, Step(route, subject, {}, raw=mutation.value, violation=mutation.label))
+            mutated = delete_at(body, mutation.path) if mutation.value is DELETE else \
+                set_at(body, mutation.path, mutation.value)
+            assume(not self._valid(route, mutated, bindings))
+            return (*setup, Step(route, subject, mutated, violation=mutation.label))
+        return example()
+
+    def sequence(self, routes: list[str], slots: Slots, bindings: Mapping[str, str],
+                 max_steps: int) -> st.SearchStrategy[Steps]:
+        """A sequence of calls: */new steps make objects, later steps call instance routes on them."""
+        calls = [r for r in routes if route_class(r) in NEW_ROUTES]
+        classes = sorted({route_class(r) for r in calls} | {"project"})
+
+        @st.composite
+        def example(draw) -> Steps:
+            assume(not self.frozen)
+            created: dict[str, list[str]] = {}
+            steps: list[Step] = []
+            for _ in range(draw(st.integers(1, max_steps))):
+                options = [("new", cls) for cls in classes] + [("call", r) for r in calls
+                                                               if created.get(route_class(r))]
+                kind, what = draw(st.sampled_from(options))
+                known = slots.with_created(created)
+                if kind == "new":
+                    slot = f"{what}#{sum(map(len, created.values())) + 1}"
+                    route = NEW_ROUTES[what]
+                    body = self._pinned_body(draw, route, known)
+                    if what == "project":
+                        body = {**body, "name": f"{self.prefix}-s"} if isinstance(body, dict) else body
+                    steps.append(Step(route, None, body, creates=slot))
+                    created.setdefault(what, []).append(slot)
+                else:
+                    subject = draw(st.sampled_from(created[route_class(what)]))
+                    steps.append(Step(what, subject, self._pinned_body(draw, what, known)))
+            assume(all(self._valid(s.route, s.body, bindings) for s in steps))
+            return tuple(steps)
+        return example()
