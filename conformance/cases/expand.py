@@ -8,47 +8,19 @@ from functools import cache
 from typing import Any
 
 from ..resources import schemas_dir
-from ..spec.routes import read_registry
+from ..spec.routes import read_registry, select_routes
 from .model import CaseSpec
 
 # A well-formed ID in the strict alphabet (0-9 and BFGJKPQVXYZbfgjkpqvxyz) that no server has issued:
 # servers generate random IDs, so this one cannot exist in practice.
 ABSENT_ID = "B" + "0" * 22 + "Q"
 FOR_EACH_NAMES = frozenset({"route", "path", "subject", "class", "method", "profile"})
-LIST_FILTERS = ("subject_kind", "profile", "class", "method")
-FLAG_FILTERS = ("accepts_nonce",)
 
 
 @cache
 def registry_routes() -> tuple[dict[str, Any], ...]:
     """The routes of the shipped schemas/routes.json, in registry order."""
     return tuple(read_registry(schemas_dir() / "routes.json")["routes"])
-
-
-def _as_set(value: Any) -> set[Any]:
-    return set(value) if isinstance(value, list) else {value}
-
-
-def select_routes(filters: Mapping[str, Any], routes: Iterable[Mapping[str, Any]],
-                  schema_routes: Mapping[str, set[str]] | None = None) -> list[Mapping[str, Any]]:
-    """The routes passing every filter given. `schema_routes` maps "input"/"output" to the route keys whose
-    schema exists (needed only for has_input_schema / has_output_schema)."""
-    chosen = []
-    for route in routes:
-        key = route["route"]
-        if "routes" in filters and key not in filters["routes"]:
-            continue
-        if key in filters.get("exclude", ()):
-            continue
-        if any(name in filters and route.get(name) not in _as_set(filters[name]) for name in LIST_FILTERS):
-            continue
-        if any(name in filters and bool(route.get(name)) != filters[name] for name in FLAG_FILTERS):
-            continue
-        if any(f"has_{d}_schema" in filters and (key in (schema_routes or {}).get(d, set()))
-               != filters[f"has_{d}_schema"] for d in ("input", "output")):
-            continue
-        chosen.append(route)
-    return chosen
 
 
 def route_values(route: Mapping[str, Any]) -> dict[str, str]:

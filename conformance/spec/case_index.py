@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .routes import Route, route_key_of_path
+from .routes import Route, route_key_of_path, select_routes
 
 CASE_SUFFIXES = (".yaml", ".yml")
 _TEMPLATE = re.compile(r"^/(?:([a-z]+)-)?\{([A-Za-z_][A-Za-z0-9_.]*)\}/([A-Za-z][A-Za-z0-9]*)$")
@@ -37,10 +37,17 @@ class TemplateResolver:
     def __init__(self, routes: Iterable[Route]):
         routes = list(routes)
         self._keys = {r.route for r in routes}
+        self._entries = [r.as_json() for r in routes]
+        self._schema_routes = {"input": {r.route for r in routes if r.has_input_schema},
+                               "output": {r.route for r in routes if r.has_output_schema}}
         self._instance_by_method: dict[str, list[str]] = {}
         for r in routes:
             if r.subject_kind == "instance":
                 self._instance_by_method.setdefault(r.method, []).append(r.route)
+
+    def for_each(self, filters: dict[str, Any]) -> set[str]:
+        """The route keys a `for_each` case expands to (the same selection the case loader makes)."""
+        return {entry["route"] for entry in select_routes(filters, self._entries, self._schema_routes)}
 
     def __call__(self, written: str) -> str | None:
         written = written.split("?", 1)[0]
@@ -78,7 +85,10 @@ def route_values(node: Any) -> Iterator[str]:
 
 
 def covered_routes(case: dict[str, Any], resolve: TemplateResolver) -> set[str]:
-    """The route keys one case covers: its `routes:` if given, else those its steps call (not `finally`)."""
+    """The route keys one case covers: those its `for_each` selects, else its `routes:`, else those its steps
+    call (not `finally`)."""
+    if isinstance(case.get("for_each"), dict):
+        return resolve.for_each(case["for_each"])
     written = case.get("routes")
     if not isinstance(written, list):
         written = list(route_values(case.get("steps") or []))

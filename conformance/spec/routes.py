@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,37 @@ class Route:
             "accepts_nonce": self.accepts_nonce, "profile": self.profile, "source": self.source,
             "has_input_schema": self.has_input_schema, "has_output_schema": self.has_output_schema,
         }
+
+
+# `for_each` filters of the case format (also read statically by case_index): list-valued and flag filters.
+LIST_FILTERS = ("subject_kind", "profile", "class", "method")
+FLAG_FILTERS = ("accepts_nonce",)
+
+
+def _as_set(value: Any) -> set[Any]:
+    return set(value) if isinstance(value, list) else {value}
+
+
+def select_routes(filters: Mapping[str, Any], routes: Iterable[Mapping[str, Any]],
+                  schema_routes: Mapping[str, set[str]] | None = None) -> list[Mapping[str, Any]]:
+    """The routes (registry entries as JSON) passing every `for_each` filter given. `schema_routes` maps
+    "input"/"output" to the route keys whose schema exists (needed only for has_input/output_schema)."""
+    chosen = []
+    for route in routes:
+        key = route["route"]
+        if "routes" in filters and key not in filters["routes"]:
+            continue
+        if key in filters.get("exclude", ()):
+            continue
+        if any(name in filters and route.get(name) not in _as_set(filters[name]) for name in LIST_FILTERS):
+            continue
+        if any(name in filters and bool(route.get(name)) != filters[name] for name in FLAG_FILTERS):
+            continue
+        if any(f"has_{d}_schema" in filters and (key in (schema_routes or {}).get(d, set()))
+               != filters[f"has_{d}_schema"] for d in ("input", "output")):
+            continue
+        chosen.append(route)
+    return chosen
 
 
 def read_registry(path: Path) -> dict[str, Any]:

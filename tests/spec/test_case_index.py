@@ -77,3 +77,29 @@ def test_counts_cases_per_route(tmp_path: Path, resolve: TemplateResolver) -> No
 def test_no_cases_directory_counts_nothing(tmp_path: Path, resolve: TemplateResolver) -> None:
     assert not count_cases(None, resolve).per_route
     assert not count_cases(tmp_path / "missing", resolve).per_route
+
+
+def test_for_each_cases_count_every_route_they_expand_to(tmp_path: Path, resolve: TemplateResolver,
+                                                        spec: Spec) -> None:
+    _write(tmp_path, "url-forms/absent.yaml", """
+        cases:
+          - id: absent-ids
+            for_each: {subject_kind: instance, class: [file, record]}
+            steps: [{route: "{path}"}]
+          - id: core-system
+            for_each: {profile: core, subject_kind: system}
+            steps: [{route: "{path}"}]
+    """)
+    counts = count_cases(tmp_path, resolve).per_route
+    expected = {r.route for r in spec.routes if (r.subject_kind == "instance" and r.cls in ("file", "record"))
+                or (r.profile == "core" and r.subject_kind == "system")}
+    assert set(counts) == expected and set(counts.values()) == {1}
+    assert len(expected) == 14 + 12 + 8
+
+
+def test_the_shipped_cases_cover_all_208_routes(resolve: TemplateResolver) -> None:
+    from conformance.resources import cases_dir
+
+    counts = count_cases(cases_dir(), resolve)
+    assert not counts.unreadable
+    assert len(counts.per_route) == 208
