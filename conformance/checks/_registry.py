@@ -46,19 +46,36 @@ class CheckInfo:
     source: str
     title: str
     function: CheckFunction
+    side: str = "server"                # whose rule it is: "server" (the answer) or "client" (the request)
 
 
+SERVER_SIDE, CLIENT_SIDE = "server", "client"
+# Server-side checks, the ones run on every answer. Client-side (request) checks live apart, so the runner,
+# whose requests are deliberately malformed at times, never runs or tallies them; the proxy runs both.
 CHECKS: dict[str, CheckInfo] = {}
+CLIENT_CHECKS: dict[str, CheckInfo] = {}
 
 
-def check(*, name: str, level: Level, area: Area, source: str, title: str) -> Callable[[CheckFunction], CheckFunction]:
+def registry_for(side: str) -> dict[str, CheckInfo]:
+    if side not in (SERVER_SIDE, CLIENT_SIDE):
+        raise ValueError(f"side must be {SERVER_SIDE!r} or {CLIENT_SIDE!r}, not {side!r}")
+    return CHECKS if side == SERVER_SIDE else CLIENT_CHECKS
+
+
+def check_info(name: str) -> CheckInfo | None:
+    """The registered check of either side with this name (names are unique across sides)."""
+    return CHECKS.get(name) or CLIENT_CHECKS.get(name)
+
+
+def check(*, name: str, level: Level, area: Area, source: str, title: str,
+          side: str = SERVER_SIDE) -> Callable[[CheckFunction], CheckFunction]:
     """Register `function(ctx, exchange)`: returns None on pass, NotApplicable to skip, raises (or returns, or
     returns a list of) CheckFailure on violation."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        if name in CHECKS:
+        if check_info(name) is not None:
             raise ValueError(f"check {name!r} registered twice")
-        CHECKS[name] = CheckInfo(name, Level(level), Area(area), source, title, function)
+        registry_for(side)[name] = CheckInfo(name, Level(level), Area(area), source, title, function, side)
         return function
 
     return register
@@ -109,11 +126,12 @@ def run_check(info: CheckInfo, ctx: CheckContext, exchange: Exchange) -> list[Fi
 
 
 def run_checks(ctx: CheckContext, exchange: Exchange, names: Iterable[str] | None = None,
-               skip: Iterable[str] = ()) -> list[Finding]:
-    """Every registered check (or those named) on one exchange; the findings of those that fail."""
+               skip: Iterable[str] = (), side: str = SERVER_SIDE) -> list[Finding]:
+    """Every registered check of `side` (or those named) on one exchange; the findings of those that fail."""
     load_builtin_checks()
     skipped = set(skip)
-    selected = [CHECKS[n] for n in names] if names is not None else list(CHECKS.values())
+    registry = registry_for(side)
+    selected = [registry[n] for n in names] if names is not None else list(registry.values())
     findings: list[Finding] = []
     for info in selected:
         if info.name not in skipped:

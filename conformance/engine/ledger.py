@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from ..checks import CHECKS
+from ..checks import check_info
 from ..model import Finding, Level, Outcome, Result
 
 LEDGER_FORMAT = "dxconform-ledger/1"
@@ -89,7 +89,7 @@ class CheckLedger:
 
 
 def _result(entry: dict[str, Any]) -> Result:
-    info = CHECKS.get(entry["check"])
+    info = check_info(entry["check"])
     level = info.level if info else Level.MUST
     if entry["findings"]:
         # A check may lower a finding's level from the data (e.g. a SHOULD-only status rule): the result

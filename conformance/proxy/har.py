@@ -1,0 +1,199 @@
+"""HAR 1.2 files of API traffic: writing the proxy's exchanges and reading recorded traffic back as Exchanges."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..model import Exchange, Headers, Request, Response, TransportError, scrub
+
+HAR_VERSION = "1.2"
+# Extension fields (HAR allows custom fields whose names start with an underscore).
+ROUTE_FIELD, ERROR_FIELD, TRUNCATED_FIELD, ENCODING_FIELD = "_route", "_error", "_truncated", "_encoding"
+EXTRA_FIELD = "_dxconform"
+
+
+class HarError(ValueError):
+    """A file that is not a readable HAR 1.2 log: one line saying where and why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded exchange: when it started (ms since the epoch), the sizes of its bodies before any cut
+    (file content is kept only in part), and extra notes (e.g. what strict mode answered instead)."""
+
+    exchange: Exchange
+    started_ms: int
+    request_size: int | None = None
+    response_size: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- writing ----------------------------------------------------------------------------------------------
+
+def _headers(headers: Headers) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in headers.items()]
+
+
+def _text(body: bytes) -> tuple[str, bool]:
+    """(text, is_base64): UTF-8 bodies as they are, anything else base64."""
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def _cut_comment(kept: int, size: int | None) -> str:
+    return f"dxconform kept {kept} of {size} bytes" if size is not None and size > kept else ""
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    exchange, request, response = entry.exchange, entry.exchange.request, entry.exchange.response
+    query = urlsplit(request.url).query
+    har_request: dict[str, Any] = {
+        "method": request.method, "url": request.url, "httpVersion": "HTTP/1.1", "cookies": [],
+        "headers": _headers(request.headers), "queryString": [{"name": k, "value": v}
+                                                              for k, v in parse_qsl(query, keep_blank_values=True)],
+        "headersSize": -1, "bodySize": entry.request_size if entry.request_size is not None else len(request.body)}
+    if request.body or request.method.upper() == "POST":
+        text, is_base64 = _text(request.body)
+        post = {"mimeType": request.headers.get("content-type", ""), "text": text}
+        if is_base64:
+            post[ENCODING_FIELD] = "base64"
+        if comment := _cut_comment(len(request.body), entry.request_size):
+            post["comment"] = comment
+        har_request["postData"] = post
+    if response is not None:
+        text, is_base64 = _text(response.body)
+        size = entry.response_size if entry.response_size is not None else len(response.body)
+        content = {"size": size, "mimeType": response.content_type, "text": text}
+        if is_base64:
+            content["encoding"] = "base64"
+        if comment := _cut_comment(len(response.body), entry.response_size):
+            content["comment"] = comment
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        har_response = {"status": response.status, "statusText": reason, "httpVersion": "HTTP/1.1", "cookies": [],
+                         "headers": _headers(response.headers), "content": content,
+                         "redirectURL": response.headers.get("location", ""), "headersSize": -1, "bodySize": size}
+        if response.truncated:
+            har_response[TRUNCATED_FIELD] = True
+    else:  # no answer: browsers record status 0 too
+        har_response = {"status": 0, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
+                        "content": {"size": 0, "mimeType": ""}, "redirectURL": "", "headersSize": -1,
+                        "bodySize": -1}
+    record: dict[str, Any] = {
+        "startedDateTime": datetime.fromtimestamp(entry.started_ms / 1000, tz=UTC).isoformat(timespec="milliseconds"),
+        "time": exchange.elapsed_ms, "request": har_request, "response": har_response, "cache": {},
+        "timings": {"send": 0, "wait": exchange.elapsed_ms, "receive": 0}}
+    if exchange.route:
+        record[ROUTE_FIELD] = exchange.route
+    if exchange.error is not None:
+        record[ERROR_FIELD] = exchange.error.to_json()
+    if entry.extra:
+        record[EXTRA_FIELD] = entry.extra
+    return record
+
+
+def har_document(entries: Iterable[Entry], *, creator_version: str, notes: dict[str, Any] | None = None) -> dict:
+    log: dict[str, Any] = {"version": HAR_VERSION, "creator": {"name": "dxconform", "version": creator_version},
+                           "pages": [], "entries": [entry_json(e) for e in entries]}
+    if notes:
+        log[EXTRA_FIELD] = notes
+    return {"log": log}
+
+
+def write_har(path: str | Path, entries: Iterable[Entry], secrets: Iterable[str] = (), *, creator_version: str,
+              notes: dict[str, Any] | None = None) -> Path:
+    """Write the log; every secret (a token seen in an Authorization header) is replaced by *** everywhere."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(har_document(entries, creator_version=creator_version, notes=notes), indent=1,
+                      ensure_ascii=False)
+    path.write_bytes(scrub(text.encode("utf-8"), secrets) + b"\n")
+    return path
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+def _pairs(headers: Any, where: str) -> Headers:
+    if not isinstance(headers, list) or not all(isinstance(h, dict) and "name" in h and "value" in h
+                                                 for h in headers):
+        raise HarError(f"{where}: headers must be a list of {{name, value}}")
+    return Headers((str(h["name"]), str(h["value"])) for h in headers)
+
+
+def _body(container: Any, base64_flag: str, where: str) -> bytes:
+    if not isinstance(container, dict) or "text" not in container:
+        return b""
+    text = str(container["text"])
+    if container.get(base64_flag) == "base64":
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise HarError(f"{where}: a body marked base64 is not base64") from None
+    return text.encode("utf-8")
+
+
+def _started_ms(record: dict[str, Any], where: str) -> int:
+    try:
+        when = datetime.fromisoformat(str(record["startedDateTime"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        raise HarError(f"{where}: startedDateTime is missing or not ISO 8601") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def entry_from_json(record: Any, where: str) -> Entry:
+    if not isinstance(record, dict) or not isinstance(record.get("request"), dict):
+        raise HarError(f"{where}: an entry needs a request")
+    har_request, har_response = record["request"], record.get("response")
+    if not isinstance(har_request.get("method"), str) or not isinstance(har_request.get("url"), str):
+        raise HarError(f"{where}: the request needs a method and a url")
+    url = har_request["url"]
+    request = Request(method=har_request["method"], url=url, path=urlsplit(url).path or "/",
+                      headers=_pairs(har_request.get("headers", []), where),
+                      body=_body(har_request.get("postData"), ENCODING_FIELD, where))
+    response = None
+    if isinstance(har_response, dict) and isinstance(har_response.get("status"), int) and har_response["status"] > 0:
+        response = Response(status=har_response["status"], headers=_pairs(har_response.get("headers", []), where),
+                            body=_body(har_response.get("content"), "encoding", where),
+                            truncated=bool(har_response.get(TRUNCATED_FIELD)))
+    error = None
+    if isinstance(record.get(ERROR_FIELD), dict):
+        error = TransportError(str(record[ERROR_FIELD].get("kind", "")), str(record[ERROR_FIELD].get("message", "")))
+    elif response is None:
+        error = TransportError("no_answer", "the recording has no answer for this request")
+    elapsed = record.get("time")
+    exchange = Exchange(request=request, response=response, error=error,
+                        elapsed_ms=int(elapsed) if isinstance(elapsed, int | float) and elapsed >= 0 else 0,
+                        route=record.get(ROUTE_FIELD) if isinstance(record.get(ROUTE_FIELD), str) else None)
+    return Entry(exchange, _started_ms(record, where), extra=record.get(EXTRA_FIELD) or {})
+
+
+def read_har(path: str | Path) -> tuple[list[Entry], dict[str, Any]]:
+    """(entries in file order, the dxconform notes of the log if any). HarError if it is not a HAR log."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise HarError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise HarError(f"{path}: not JSON: {exc}") from None
+    log = document.get("log") if isinstance(document, dict) else None
+    if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
+        raise HarError(f"{path}: not a HAR file (no log.entries)")
+    entries = [entry_from_json(record, f"{path}: entry {index}") for index, record in enumerate(log["entries"])]
+    notes = log.get(EXTRA_FIELD) if isinstance(log.get(EXTRA_FIELD), dict) else {}
+    return entries, notes

@@ -1,0 +1,35 @@
+"""What a proxy run or a validate run leaves behind: results.json, report.html (and the proxy's HAR)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..reporting.results_json import build_document, scrub_text, write_document
+from . import report
+from .monitor import Monitor
+
+RESULTS, REPORT, HAR = "results.json", "report.html", "exchanges.har"
+
+
+def results_document(monitor: Monitor, *, server_url: str, started_ms: int, finished_ms: int,
+                     mode: str, extra_traffic: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dxconform-results/1 document of check results (no cases), plus `traffic`: what was seen."""
+    document = build_document(suite_version=__version__, schemas_sha256=monitor.spec.sha256, server_url=server_url,
+                              embedded=False, started_ms=started_ms, finished_ms=finished_ms, case_results=[],
+                              check_results=monitor.results())
+    traffic = {"mode": mode, "api": 0, "content": 0, "no_answer": 0, **monitor.traffic, **(extra_traffic or {})}
+    document["traffic"] = traffic
+    return document
+
+
+def write_reports(out: Path, document: dict[str, Any], secrets: Iterable[str], title: str) -> dict[str, Path]:
+    """results.json and report.html in `out`; every secret replaced by *** in both."""
+    secrets = list(secrets)
+    out.mkdir(parents=True, exist_ok=True)
+    results = write_document(out / RESULTS, document, secrets)
+    html = out / REPORT
+    html.write_text(scrub_text(report.render(document, title), secrets), encoding="utf-8")
+    return {"results": results, "report": html}
