@@ -3,12 +3,13 @@ the smallest example that still breaks one rule). No example database: runs neve
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import HypothesisWarning, Unsatisfiable
 
 
 def _settings(max_examples: int, phases: tuple[Phase, ...]) -> settings:
@@ -32,7 +33,11 @@ def explore(strategy: st.SearchStrategy, run_seed: int, max_examples: int,
         on_example(example)
 
     try:
-        generated()
+        with warnings.catch_warnings():
+            # Ending a run with BudgetMet makes hypothesis describe that example; a 70 kB edge value
+            # there earns a warning about the repr's size, which says nothing about the server.
+            warnings.simplefilter("ignore", HypothesisWarning)
+            generated()
     except BudgetMet:
         return None
     except Unsatisfiable:
@@ -58,7 +63,9 @@ def shrink(strategy: st.SearchStrategy, run_seed: int, max_examples: int,
             raise _Reproduced()
 
     try:
-        failing()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HypothesisWarning)
+            failing()
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # _Reproduced, Unsatisfiable, or Flaky after the budget ran out: all expected

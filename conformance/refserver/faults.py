@@ -98,6 +98,11 @@ def _without(*keys: str) -> Callable[[Any], Any]:
     return lambda inp: {k: v for k, v in inp.items() if k not in keys} if isinstance(inp, dict) else inp
 
 
+def _validated_then_without(*keys: str) -> Callable[[Handler], Handler]:
+    """Check the input as it came (a bad value is still refused), then answer as if `keys` were absent."""
+    return lambda handler: (lambda ctx, inp: (handler(ctx, inp), handler(ctx, _without(*keys)(inp)))[1])
+
+
 _TIME_KEYS = {"created", "modified"}
 
 # -- protocol faults --------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ fault(Fault("links-not-deduplicated", "semantics", "describe lists each linked I
             wrap=_output(lambda out: {**out, "links": out["links"] * 2} if isinstance(out.get("links"), list)
                          and out["links"] else out)))
 fault(Fault("limit-ignored", "semantics", "findDataObjects answers at most `limit` results",
-            routes=("/system/findDataObjects",), wrap=_input(_without("limit"))))
+            routes=("/system/findDataObjects",), wrap=_validated_then_without("limit")))
 fault(Fault("glob-as-exact", "semantics", "a {glob} name filter matches * and ? patterns",
             routes=("/system/findDataObjects",),
             wrap=_input(lambda inp: {**inp, "name": inp["name"]["glob"]}
@@ -249,24 +254,27 @@ def _missing_subject_as_invalid_input(handler: Handler) -> Handler:
     return wrapped
 
 
-def _view_acts_as_contribute(handler: Handler) -> Handler:
-    """For the length of one call, the caller's VIEW memberships count as CONTRIBUTE."""
+def level_acts_as(held: str, acting: str) -> Callable[[Handler], Handler]:
+    """For the length of one call, the caller's `held` memberships count as `acting` (a level not enforced)."""
 
-    def wrapped(ctx, inp):
-        rows = ctx.conn.execute("SELECT container_id FROM members WHERE member_id = ? AND level = 'VIEW'",
-                                (ctx.user,)).fetchall()
-        raised = [r["container_id"] for r in rows]
-        for cid in raised:
-            ctx.conn.execute("UPDATE members SET level = 'CONTRIBUTE' WHERE container_id = ? AND member_id = ?",
-                             (cid, ctx.user))
-        try:
-            return handler(ctx, inp)
-        finally:
+    def wrap(handler: Handler) -> Handler:
+        def wrapped(ctx, inp):
+            rows = ctx.conn.execute("SELECT container_id FROM members WHERE member_id = ? AND level = ?",
+                                    (ctx.user, held)).fetchall()
+            raised = [r["container_id"] for r in rows]
             for cid in raised:
-                ctx.conn.execute("UPDATE members SET level = 'VIEW' WHERE container_id = ? AND member_id = ?",
-                                 (cid, ctx.user))
+                ctx.conn.execute("UPDATE members SET level = ? WHERE container_id = ? AND member_id = ?",
+                                 (acting, cid, ctx.user))
+            try:
+                return handler(ctx, inp)
+            finally:
+                for cid in raised:
+                    ctx.conn.execute("UPDATE members SET level = ? WHERE container_id = ? AND member_id = ?",
+                                     (held, cid, ctx.user))
 
-    return wrapped
+        return wrapped
+
+    return wrap
 
 
 # IDs with vowels: a bijection between the strict alphabet's B F G J K (b f g j k) and the vowels A E I O U
@@ -311,7 +319,7 @@ fault(Fault("permission-denied-as-403", "auth", "PermissionDenied is answered wi
             response=lambda s, h, b: (403 if s == 401 and b'"PermissionDenied"' in b else s, h, b)))
 fault(Fault("permission-not-enforced-at-view", "auth",
             "a VIEW member cannot change a project or its objects (PermissionDenied)",
-            routes=_WRITE_ROUTES, wrap=_view_acts_as_contribute))
+            routes=_WRITE_ROUTES, wrap=level_acts_as("VIEW", "CONTRIBUTE")))
 fault(Fault("md5-not-checked", "semantics", "an uploaded part whose bytes do not match its md5 is refused",
             routes=("/file-xxxx/upload",), wrap=_input(_without("md5")),
             request=lambda m, p, h, b: (m, p, {k: v for k, v in h.items() if k != "content-md5"}
@@ -325,5 +333,5 @@ def select(names: frozenset[str] | set[str] | tuple[str, ...]) -> list[Fault]:
     return [FAULTS[n] for n in sorted(names)]
 
 
-# Faults kept in their own module, registered on import (after FAULTS and fault() exist).
-from . import fuzz_faults  # noqa: E402, F401
+# Faults kept in their own modules, registered on import (after FAULTS and fault() exist).
+from . import fuzz_faults, protocol_faults, store_faults  # noqa: E402, F401

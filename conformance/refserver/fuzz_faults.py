@@ -85,3 +85,7 @@ fault(Fault("accepts-wrong-type", "json-input", "addTags refuses tags that are n
 fault(Fault("omits-id-on-some-input", "json-output", "describe always answers the object's id (here: not when "
             "details: true is asked)", routes=("/file-xxxx/describe", "/record-xxxx/describe"),
             wrap=_omit_id_with_details))
+
+# The faults of this module: caught by fuzzing (tests/fuzz), not by a hand-written probe.
+FUZZ_FAULTS = frozenset({"crash-on-long-name", "crash-on-deep-details", "accepts-wrong-type",
+                         "omits-id-on-some-input"})

@@ -211,7 +211,8 @@ def describe_options(options: Any) -> tuple[set[str] | None, bool, set[str]]:
         for key, value in fields.items():
             if not isinstance(value, bool):
                 raise InvalidInput(f'expected key "fields.{key}" of input to be a boolean')
-    validate.field(options, "project", str)
+    if "project" in options:
+        validate.entity_id(options["project"], "project", {"project", "container"})
     default_fields = validate.field(options, "defaultFields", bool, default=fields is None)
     extras = {k for k in OLD_STYLE_OPTIONS if validate.field(options, k, bool, default=False)}
     wanted = None if fields is None else {k for k, v in fields.items() if v}

@@ -93,11 +93,17 @@ def _checked_parts_size(ctx: Context) -> int:
     return total
 
 
+# Longest life of a download URL: 7 days, the most an S3 presigned URL (what the platform hands out) can
+# live. A larger duration is clamped to it, never an overflow or an implausible `expires`.
+MAX_DOWNLOAD_SECONDS = 7 * 24 * 3600
+
+
 @route("/file-xxxx/download")
 def download(ctx: Context, inp: dict) -> dict[str, Any]:
     duration = validate.field(inp, "duration", int, default=content.DEFAULT_DOWNLOAD_SECONDS)
     if duration <= 0:
         raise InvalidInput('expected key "duration" of input to be a positive integer')
+    duration = min(duration, MAX_DOWNLOAD_SECONDS)  # a longer life is cut short, never an overflow
     filename = validate.field(inp, "filename", str)
     validate.field(inp, "preauthenticated", bool)
     validate.field(inp, "stickyIP", bool)

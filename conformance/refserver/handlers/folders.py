@@ -146,6 +146,8 @@ def remove_folder(ctx: Context, inp: dict) -> dict:
 def rename_folder(ctx: Context, inp: dict) -> dict:
     folder = _folder(inp)
     new_name = field(inp, "name", str, required=True)
+    if "newpath" in inp:  # dx mv's form of the new name: checked, though `name` is what is used
+        normalize_folder(inp["newpath"], "newpath")
     if not new_name or "/" in new_name or new_name in (".", "..") or any(ord(ch) < 0x20 for ch in new_name):
         raise InvalidInput('expected key "name" of input to be a folder name: non-empty, no "/", not "." or ".."')
     if folder == "/":

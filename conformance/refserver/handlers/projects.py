@@ -57,6 +57,7 @@ def project_new(ctx: Context, inp: dict) -> dict:
     description = field(inp, "description", str, default="")
     region = field(inp, "region", str)
     field(inp, "defaultSymlink", dict)
+    field(inp, "drive", str)
     if region is not None and region != ctx.settings.region:
         raise InvalidInput(f"region {region!r} is not available; this server has {ctx.settings.region!r}")
     tags = metadata.tags(inp["tags"]) if "tags" in inp else []

@@ -196,6 +196,8 @@ def _project_filters(inp: dict) -> tuple[list[str], list[Any], list[Check]]:
     params += values
     for key, column in (("billTo", "k.bill_to"), ("region", "k.region")):
         wanted = query.string_or_strings(inp, key)
+        if key == "billTo" and wanted is not None and not all(w.startswith(("user-", "org-")) for w in wanted):
+            raise InvalidInput('expected key "billTo" of input to be user or org IDs')
         if wanted is not None:
             clause, values = _in_clause(column, wanted)
             where.append(clause)
@@ -315,6 +317,8 @@ def describe_data_objects(ctx: Context, inp: dict) -> dict:
     if not isinstance(by_class, dict):
         raise InvalidInput('expected key "classDescribeOptions" of input to be a hash')
     by_class = {cls: _as_options(v, f"classDescribeOptions.{cls}") for cls, v in by_class.items()}
+    for options in by_class.values():
+        objects.describe_options(options)  # bad options fail the call even for a class no item has
     results = []
     for object_id, project, own in items:
         # Priority (docs): the item's own describe, then its class's options, then "*", then {}.
