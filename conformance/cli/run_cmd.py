@@ -21,17 +21,27 @@ AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 # Options the contract names that later issues implement: accepted, and refused if used, rather than ignored.
 # With PYTEST_DISABLE_PLUGIN_AUTOLOAD, only these plugins load: whatever else is installed stays out of the run.
 EXPLICIT_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin")
-NOT_YET = (("seed", "--seed"), ("fuzz_examples", "--fuzz-examples"), ("expectations", "--expectations"))
+NOT_YET = (("seed", "--seed"), ("fuzz_examples", "--fuzz-examples"))
+DEFAULT_RERUNS = 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the conformance suite (default: against the embedded reference server)")
+    add_run_options(p)
+    p.add_argument("--expectations", metavar="FILE",
+                   help="known failures (YAML, see `dxconform expectations`): listed failures end as xfailed and "
+                        "do not fail the run; listed passes show as xpassed")
+    p.set_defaults(func=run)
+
+
+def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) -> None:
+    """The options of a suite run (shared by `run` and `certify`)."""
     p.add_argument("--server", metavar="URL", help="base URL of the server under test; default: start the "
                    "embedded reference server on a free loopback port")
     p.add_argument("--token", metavar="T", help=f"the first user's token (or ${TOKEN_ENV})")
     p.add_argument("--token2", metavar="T2", help=f"a second user's token, for permission cases (or ${TOKEN2_ENV})")
     p.add_argument("--project", metavar="ID", help="an existing project the run may work in")
-    p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
+    p.add_argument("--out", metavar="DIR", default=default_out, help=f"output directory (default {default_out})")
     p.add_argument("--profile", action="append", default=[], metavar="NAME",
                    help="an optional profile to run besides core (repeatable; default: every profile)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only cases matching this pytest -k expression")
@@ -40,18 +50,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="parallel worker processes (pytest-xdist; a number or 'auto'; default 0: in process)")
     p.add_argument("--seed", type=int, metavar="N", help="(not implemented yet: fuzzing comes in a later issue)")
     p.add_argument("--fuzz-examples", type=int, metavar="N", help="(not implemented yet)")
-    p.add_argument("--expectations", metavar="FILE", help="(not implemented yet)")
+    p.add_argument("--reruns", type=int, default=DEFAULT_RERUNS, metavar="N",
+                   help=f"run a failed case up to N more times; passing on a rerun makes it flaky, which does not "
+                        f"fail the run (default {DEFAULT_RERUNS}; 0: no reruns)")
+    p.add_argument("--flaky-fails", action="store_true",
+                   help="a flaky MUST result (failed, then passed on a rerun) fails the run too")
     # Power users and the project's tests: another case directory. Self-test aid: start the embedded server
     # with a deliberate fault (dxconform serve --fault list) to see the suite catch it.
     p.add_argument("--cases", metavar="DIR", help=argparse.SUPPRESS)
     p.add_argument("--embedded-fault", action="append", default=[], metavar="NAME", help=argparse.SUPPRESS)
-    p.set_defaults(func=run)
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
     for attribute, flag in NOT_YET:
         if getattr(args, attribute) is not None:
             raise UsageError(f"{flag} is not implemented yet in dxconform {_version()}")
+    if args.reruns < 0:
+        raise UsageError(f"--reruns must be >= 0, got {args.reruns}")
+    if getattr(args, "expectations", None) is not None:
+        _check_expectations(Path(args.expectations))
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be > 0, got {args.timeout:g}")
     if not (args.workers == "auto" or args.workers.isdigit()):
@@ -62,6 +79,18 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(f"--server must be an http:// or https:// URL, got {args.server!r}")
         if args.embedded_fault:
             raise UsageError("--embedded-fault applies to the embedded server only (leave out --server)")
+
+
+def _check_expectations(path: Path) -> None:
+    """A broken expectations file stops the run before anything is sent: each problem as `file:line: ...`."""
+    from ..gate import ExpectationsError, load_expectations
+
+    try:
+        load_expectations(path)
+    except ExpectationsError as problem:
+        for error in problem.errors:
+            print(error, file=sys.stderr)
+        raise UsageError(f"{len(problem.errors)} problem(s) in the expectations file {path}") from None
 
 
 def _version() -> str:
@@ -162,7 +191,7 @@ def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedde
             # directory must not change the run, and node ids read cases/<area>/<file>.yaml::<case>.
             "-c", os.devnull, "--rootdir", str(cases.parent), "--noconftest",
             "--dx-server", server, "--dx-cases", str(cases), "--dx-out", str(out),
-            "--dx-timeout", f"{args.timeout:g}",
+            "--dx-timeout", f"{args.timeout:g}", "--dx-reruns", str(args.reruns),
             "--junitxml", str(out / "junit.xml"), "--html", str(out / "report.html"), "--self-contained-html",
             "-n", args.workers]
     if embedded:
@@ -173,6 +202,8 @@ def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedde
         argv += ["--dx-profile", profile]
     if args.keyword:
         argv += ["-k", args.keyword]
+    if getattr(args, "expectations", None):
+        argv += ["--dx-expectations", str(Path(args.expectations).resolve())]
     return argv
 
 
@@ -190,7 +221,9 @@ def run(args: argparse.Namespace) -> int:
     with _target(args) as (server, tokens, embedded), _token_environment(tokens):
         code = _run_pytest(pytest_arguments(args, cases, server, embedded, out), cases)
         _scrub_outputs(out, tokens.values())
-    return _exit_code(code, out)
+    from ..reporting.badges import write_run_badges
+    write_run_badges(out)  # DIR/badges/<profile>-<level>.svg
+    return _exit_code(code, out, flaky_fails=args.flaky_fails)
 
 
 def _run_pytest(argv: list[str], cases: Path) -> int:
@@ -225,9 +258,11 @@ def _scrub_outputs(out: Path, tokens) -> None:
                 path.write_text(clean, encoding="utf-8", errors="surrogateescape")
 
 
-def _exit_code(pytest_code: int, out: Path) -> int:
-    """CONTRACT exit codes from pytest's and from results.json (which alone knows levels)."""
-    from ..reporting.results_json import exit_code, read_document
+def _exit_code(pytest_code: int, out: Path, *, flaky_fails: bool = False) -> int:
+    """CONTRACT exit codes from pytest's and from results.json (which alone knows levels): 1 for an
+    unexpected MUST failure (xfailed results are expected ones), or a flaky MUST result with --flaky-fails."""
+    from ..gate import gate_failures
+    from ..reporting.results_json import read_document
 
     if pytest_code == 5:
         raise UsageError("no case matched the selection (-k / --profile)")
@@ -239,7 +274,7 @@ def _exit_code(pytest_code: int, out: Path) -> int:
         document = read_document(out / "results.json")
     except (OSError, ValueError) as exc:
         raise UsageError(f"no results were written: {exc}") from None
-    return EXIT_FAILED if exit_code(document) else EXIT_OK
+    return EXIT_FAILED if gate_failures(document, flaky_fails=flaky_fails) else EXIT_OK
 
 
-__all__ = ["EXIT_USAGE", "register", "run"]
+__all__ = ["EXIT_USAGE", "add_run_options", "register", "run"]

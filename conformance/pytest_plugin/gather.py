@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..engine import CheckLedger
+from ..gate import Expectation, apply_to_json
 from ..reporting.results_json import build_document, write_document
 from ..resources import schemas_dir
 from ..spec.schemas import tree_sha256
@@ -27,8 +28,10 @@ def now_ms() -> int:
 class Gatherer:
     """Everything results.json needs, collected as reports arrive (from this process or from workers)."""
 
-    def __init__(self, server_url: str, embedded: bool, secrets: Iterable[str]):
+    def __init__(self, server_url: str, embedded: bool, secrets: Iterable[str],
+                 expectations: Mapping[str, Expectation] | None = None):
         self.server_url = server_url
+        self.expectations = dict(expectations or {})
         self.embedded = embedded
         self.secrets = [s for s in secrets if s]
         self.started_ms = now_ms()
@@ -52,7 +55,8 @@ class Gatherer:
 
     @property
     def check_results(self) -> list[dict[str, Any]]:
-        return [result.to_json() for result in self.ledger.results()]
+        # Checks are judged against the expectations here (cases were, as they ran).
+        return [apply_to_json(result.to_json(), self.expectations) for result in self.ledger.results()]
 
     def document(self) -> dict[str, Any]:
         if self._document is None:

@@ -9,9 +9,11 @@ import pytest
 
 from ..cases.model import CaseSpec
 from ..engine import run_case
+from ..gate import Expectation, verdict
 from ..model import Area, Level, Outcome, Result
 from .failure_text import failure_text
 from .outcomes import UNSUPPORTED_PREFIX
+from .reruns import run_with_reruns
 from .state import state_of
 from .suite import label_of
 
@@ -68,6 +70,8 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.result: Result | None = None
+        self.attempts: list[Result] = []             # every run of the case (more than one after a rerun)
+        self.expectation: Expectation | None = None  # what the expectations file says of it
         for kind, value in (("area", case.area.value), ("level", case.level.value), ("profile", case.profile)):
             name = marker_name(kind, value)
             register_marker(self.config, name, f"cases of profile {value}")
@@ -78,7 +82,13 @@ class CaseItem(pytest.Item):
                                      ("profile", case.profile), ("route", " ".join(case.routes))])
 
     def setup(self) -> None:
-        self.result = run_case(state_of(self.config).session(), self.case)
+        state = state_of(self.config)
+        self.expectation = state.expectations().get(self.case.uid)
+        # A known failure is not rerun: it is expected to fail, and reruns would only cost time.
+        reruns = 0 if self.expectation is not None else state.options.reruns
+        self.result, self.attempts = run_with_reruns(lambda: run_case(state.session(), self.case), reruns)
+        outcome, self.result.message = verdict(self.result.outcome.value, self.result.message, self.expectation)
+        self.result.outcome = Outcome(outcome)
         # junit.xml's `route` property: the route keys the case really called, not its templates.
         self.user_properties[:] = [(k, v) for k, v in self.user_properties if k != "route"]
         self.user_properties.append(("route", " ".join(self.result.routes)))
@@ -95,6 +105,9 @@ class CaseItem(pytest.Item):
             pytest.skip(UNSUPPORTED_PREFIX + self.result.message)
         if outcome == Outcome.SKIPPED:
             pytest.skip(self.result.message)
+        if outcome == Outcome.XFAILED:
+            pytest.xfail(self.result.message)
+        # XPASSED and FLAKY pass in pytest's eyes (plugin.py marks an xpassed report as such).
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CaseFailed):

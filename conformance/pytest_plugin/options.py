@@ -28,6 +28,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dx-out", metavar="DIR", help="write results.json into DIR")
     group.addoption("--dx-cases", action="append", default=[], metavar="DIR",
                     help="a directory of case files (repeatable); default: YAML files under a `cases` directory")
+    group.addoption("--dx-expectations", metavar="FILE",
+                    help="an expectations file (YAML): listed failures end as xfailed, listed passes as xpassed")
+    group.addoption("--dx-reruns", type=int, default=0, metavar="N",
+                    help="run a failed case up to N more times; a pass on a rerun is `flaky` (default 0)")
     # Set by `dxconform run` when it started the embedded reference server (recorded in results.json).
     group.addoption("--dx-embedded", action="store_true", default=False, help=argparse.SUPPRESS)
 
@@ -41,6 +45,8 @@ class DxOptions:
     out: Path | None
     case_roots: tuple[Path, ...]
     embedded: bool
+    expectations: Path | None = None
+    reruns: int = 0
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DxOptions:
@@ -49,13 +55,17 @@ class DxOptions:
             raise pytest.UsageError(f"--dx-timeout must be > 0, got {option.dx_timeout}")
         if option.dx_server and not option.dx_server.startswith(("http://", "https://")):
             raise pytest.UsageError(f"--dx-server must be an http:// or https:// URL, got {option.dx_server!r}")
+        if option.dx_reruns < 0:
+            raise pytest.UsageError(f"--dx-reruns must be >= 0, got {option.dx_reruns}")
         return cls(server=option.dx_server.rstrip("/") if option.dx_server else None,
                    project=option.dx_project,
                    profiles=frozenset(option.dx_profile) if option.dx_profile else None,
                    timeout=option.dx_timeout,
                    out=Path(option.dx_out) if option.dx_out else None,
                    case_roots=tuple(Path(p).resolve() for p in option.dx_cases),
-                   embedded=option.dx_embedded)
+                   embedded=option.dx_embedded,
+                   expectations=Path(option.dx_expectations) if option.dx_expectations else None,
+                   reruns=option.dx_reruns)
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile == "core" or profile in self.profiles

@@ -9,8 +9,8 @@ from ..model import Outcome
 # Reports recognise an unsupported case by this prefix of its skip reason.
 UNSUPPORTED_PREFIX = "dxconform-unsupported: "
 
-# dxconform outcome -> how pytest shows it. xfailed/xpassed (an expectations file) and flaky (reruns) are
-# reserved for later issues: nothing produces them yet, but their pytest face is fixed here.
+# dxconform outcome -> how pytest shows it. xfailed/xpassed come from an expectations file (items.py raises
+# pytest.xfail; plugin.py marks an xpassed report with `wasxfail`), flaky from reruns (reruns.py): it passed.
 PYTEST_FACE = {
     Outcome.PASSED: "passed",
     Outcome.FAILED: "failed",          # raised in the call phase

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ..engine import new_run_prefix
+from ..gate.expectations import EXPECTED_KEY
 from ..model import Outcome, Result
 from ..reporting.results_json import scrub_text
 from ..reporting.summary import terminal_lines
@@ -20,7 +21,9 @@ from .gather import CLEANUP_KEY, LEDGER_KEY, RESULT_ATTRIBUTE, Gatherer
 from .html_hooks import HtmlHooks, add_environment, failure_extras
 from .items import STATIC_MARKERS, CaseFile, CaseItem
 from .options import DxOptions, add_options, run_config, tokens_from_environment
-from .state import STATE_KEY, ProcessState, state_of
+from .reruns import ATTEMPTS_KEY, attempts_json
+from .state import STATE_KEY, ProcessState, read_expectations, state_of
+from .summary_lines import gate_lines
 
 GATHERER_KEY = pytest.StashKey[Gatherer]()
 RUN_PREFIX_INPUT = "dx_run_prefix"
@@ -46,7 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
         run_prefix = new_run_prefix()
         if not config.option.collectonly:
             run_config(options, run_prefix)  # fail early (usage error) without a server or a token
-        gatherer = Gatherer(options.server or "", options.embedded, tokens_from_environment().values())
+        gatherer = Gatherer(options.server or "", options.embedded, tokens_from_environment().values(),
+                            expectations=read_expectations(options))
         config.stash[GATHERER_KEY] = gatherer
         config.pluginmanager.register(ControllerHooks(config, gatherer), "dxconform-controller")
         # Every pytest-html hook is optional: registered always, they run when pytest-html is loaded
@@ -86,6 +90,16 @@ def _error_result(item: CaseItem, report: pytest.TestReport) -> Result:
                   message=f"internal error: {str(report.longrepr).strip().splitlines()[-1][:500]}")
 
 
+def _result_json(item: CaseItem, result: Result) -> dict[str, Any]:
+    """The case's results.json entry: the Result, each attempt when it was rerun, its expectation if listed."""
+    record = result.to_json()
+    if result is item.result and len(item.attempts) > 1:
+        record[ATTEMPTS_KEY] = attempts_json(item.attempts)
+    if item.expectation is not None:
+        record[EXPECTED_KEY] = item.expectation.to_json()
+    return record
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = (yield).get_result()
@@ -97,8 +111,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     result = item.result
     if result is None or (report.failed and result.outcome == Outcome.PASSED):
         result = _error_result(item, report)
-    text = scrub_text(json.dumps(result.to_json()), tokens_from_environment().values())
+    text = scrub_text(json.dumps(_result_json(item, result)), tokens_from_environment().values())
     setattr(report, RESULT_ATTRIBUTE, text)
+    if result.outcome == Outcome.XPASSED:
+        report.wasxfail = result.message   # pytest's face of an unexpected pass: XPASS, not failing
     if result.outcome in (Outcome.FAILED, Outcome.ERROR):
         report.extras = [*getattr(report, "extras", []), *failure_extras(json.loads(text))]
 
@@ -147,6 +163,9 @@ class ControllerHooks:
         terminalreporter.section("dxconform")
         for line in terminal_lines(list(self.gatherer.case_results.values()), self.gatherer.check_results, files):
             terminalreporter.write_line(line)
+        for line, color in gate_lines(self.gatherer.document()["results"], self.gatherer.expectations,
+                                      state_of(self.config).options):
+            terminalreporter.write_line(line, **({color: True} if color else {}))
         for line in self.gatherer.lost:
             terminalreporter.write_line(f"no result: {line}", yellow=True)
         for failure in self.gatherer.cleanup_failures:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ..engine import RunSession
+from ..gate import Expectation, ExpectationsError, load_expectations
 from .options import DxOptions, run_config
 from .suite import LoadedSuite, load
 
@@ -22,6 +23,7 @@ class ProcessState:
     run_prefix: str
     _loaded: LoadedSuite | None = None
     _session: RunSession | None = None
+    _expectations: dict[str, Expectation] | None = None
     cleanup_failures: list[str] = field(default_factory=list)
     _closed: bool = False
 
@@ -29,6 +31,12 @@ class ProcessState:
         if self._loaded is None:
             self._loaded = load(self.config, self.options)
         return self._loaded
+
+    def expectations(self) -> dict[str, Expectation]:
+        """The --dx-expectations file by result id ({} without one); a broken file is a usage error."""
+        if self._expectations is None:
+            self._expectations = read_expectations(self.options)
+        return self._expectations
 
     def session(self) -> RunSession:
         if self._session is None:
@@ -52,6 +60,15 @@ class ProcessState:
             report = session.cleanup_report
             if report is not None:
                 self.cleanup_failures.extend(report.failed)
+
+
+def read_expectations(options: DxOptions) -> dict[str, Expectation]:
+    if options.expectations is None:
+        return {}
+    try:
+        return load_expectations(options.expectations)
+    except ExpectationsError as problem:
+        raise pytest.UsageError("dxconform: the expectations file is invalid:\n" + str(problem)) from None
 
 
 STATE_KEY = pytest.StashKey[ProcessState]()
