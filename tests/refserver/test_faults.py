@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -259,6 +260,150 @@ def probe_md5(c):
     return status
 
 
+
+def probe_cors_origin(c):
+    return _whoami(c, headers={"Origin": "https://example.org"})[1].get("access-control-allow-origin")
+
+
+def probe_preflight(c):
+    hdrs = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+    return _whoami(c, method="OPTIONS", user=None, headers=hdrs)[0]
+
+
+def probe_trailing_garbage(c):
+    status, _, parsed = _whoami(c, raw=b"{} trailing")
+    return status, error_type(parsed)
+
+
+def probe_array_describe(c):
+    record = c.record(c.project())
+    status, _, parsed = c.call(f"/{record}/describe", [{"fields": {"name": True}}])
+    return status, error_type(parsed)
+
+
+def probe_set_details_array(c):
+    record = c.record(c.project())
+    c.ok(f"/{record}/setDetails", [1, 2])
+    return c.ok(f"/{record}/getDetails")
+
+
+def probe_project_without_name(c):
+    status, _, parsed = c.call("/project/new", {})
+    return status, error_type(parsed)
+
+
+def probe_name_number(c):
+    status, _, parsed = c.call("/record/new", {"project": c.project(), "name": 7})
+    return status, error_type(parsed)
+
+
+def probe_nonce_reuse(c):
+    project = c.project()
+    c.ok("/record/new", {"project": project, "nonce": "n-9", "name": "one"})
+    status, _, parsed = c.call("/record/new", {"project": project, "nonce": "n-9", "name": "two"})
+    return status, error_type(parsed)
+
+
+def probe_invalid_state_status(c):
+    project = c.project()
+    record = c.record(project)
+    c.ok(f"/{record}/close")
+    status, _, parsed = c.call(f"/{record}/addTypes", {"types": ["T"]})
+    return status, error_type(parsed)
+
+
+def probe_error_message(c):
+    parsed = c.call(f"/{MISSING_RECORD}/describe")[2]
+    return sorted(parsed["error"])
+
+
+def probe_hidden(c):
+    return c.ok(f"/{c.record(c.project(), hidden=True)}/describe")["hidden"]
+
+
+def probe_unknown_token(c):
+    status, _, parsed = c.call("/system/whoami", headers={"Authorization": "Bearer nobody-has-this"}, user=None)
+    missing_status = c.call("/system/whoami", user=None)[0]
+    return status, error_type(parsed), missing_status
+
+
+def probe_contribute_invites(c):
+    project = c.project()
+    c.ok(f"/{project}/invite", {"invitee": "user-bob", "level": "CONTRIBUTE"})
+    status, _, parsed = c.call(f"/{project}/update", {"protected": True}, user="bob")
+    # the level itself is unchanged: only the enforcement is missing
+    level = c.ok(f"/{project}/describe", user="bob")["level"]
+    return status, error_type(parsed), level
+
+
+def probe_no_access_describe(c):
+    project = c.project()
+    status, _, parsed = c.call(f"/{project}/describe", user="bob")
+    members = c.ok(f"/{project}/describe", {"fields": {"permissions": True}})["permissions"]
+    return status, error_type(parsed), sorted(members)
+
+
+def probe_paging_repeats(c):
+    project = c.project()
+    made = {c.record(project) for _ in range(5)}
+    seen, starting = [], None
+    while len(seen) < 20:
+        page = c.ok("/system/findDataObjects", {"scope": {"project": project}, "limit": 2,
+                                                **({"starting": starting} if starting else {})})
+        seen += [r["id"] for r in page["results"]]
+        starting = page["next"]
+        if not starting:
+            break
+    return len(seen), set(seen) == made
+
+
+def probe_hidden_in_listing(c):
+    project = c.project()
+    c.record(project, hidden=True)
+    return len(c.ok(f"/{project}/listFolder", {"folder": "/"})["objects"])
+
+
+def probe_rename(c):
+    project = c.project()
+    record = c.record(project, name="before")
+    c.ok(f"/{record}/rename", {"project": project, "name": "after"})
+    return c.ok(f"/{record}/describe")["name"]
+
+
+def probe_greet(c):
+    status, head, parsed = c.call("/system/greet", {})
+    return status, error_type(parsed), "retry-after" in head
+
+
+def probe_closing(c):
+    c.app.settings.closing_ms = 20  # the probes' server closes at once; this one passes through closing
+    project = c.project()
+    file_id, _ = uploaded_file(c, project, b"hello", b"hello")
+    c.ok(f"/{file_id}/close")
+    time.sleep(0.1)
+    return c.ok(f"/{file_id}/describe")["state"]
+
+
+def _closed_record_in_two_projects(c):
+    source, target = c.project(), c.project()
+    record = c.record(source, name="r", close=True)
+    c.ok(f"/{source}/clone", {"objects": [record], "project": target})
+    return source, target, record
+
+
+def probe_clone_ids(c):
+    _, target, record = _closed_record_in_two_projects(c)
+    found = c.ok("/system/findDataObjects", {"scope": {"project": target}})["results"]
+    return [r["id"] == record for r in found]
+
+
+def probe_remove_objects(c):
+    source, target, record = _closed_record_in_two_projects(c)
+    c.ok(f"/{source}/removeObjects", {"objects": [record]})
+    status, _, _ = c.call(f"/{record}/describe", {"project": target})
+    return status
+
+
 # fault -> (probe, observation without faults, observation with the fault)
 EXPECTED: dict[str, tuple[Any, Any, Any]] = {
     "text-plain-answers": (probe_content_type, "application/json", "text/plain"),
@@ -289,6 +434,28 @@ EXPECTED: dict[str, tuple[Any, Any, Any]] = {
     "permission-denied-as-403": (probe_permission_denied_status, (401, "PermissionDenied"), (403, "PermissionDenied")),
     "permission-not-enforced-at-view": (probe_view_writes, (401, "PermissionDenied", "VIEW"), (200, None, "VIEW")),
     "md5-not-checked": (probe_md5, 400, 200),
+    "cors-origin-not-echoed": (probe_cors_origin, "https://example.org", None),
+    "preflight-refused": (probe_preflight, 200, 405),
+    "accepts-trailing-garbage": (probe_trailing_garbage, (400, "MalformedJSON"), (200, None)),
+    "accepts-non-object-input": (probe_array_describe, (422, "InvalidInput"), (200, None)),
+    "required-name-defaulted": (probe_project_without_name, (422, "InvalidInput"), (200, None)),
+    "numbers-coerced-to-strings": (probe_name_number, (422, "InvalidInput"), (200, None)),
+    "nonce-reuse-accepted": (probe_nonce_reuse, (422, "InvalidInput"), (200, None)),
+    "invalid-state-as-409": (probe_invalid_state_status, (422, "InvalidState"), (409, "InvalidState")),
+    "error-without-message": (probe_error_message, ["message", "type"], ["type"]),
+    "hidden-as-string": (probe_hidden, True, "true"),
+    "unknown-token-accepted": (probe_unknown_token, (401, "InvalidAuthentication", 401), (200, None, 401)),
+    "contribute-acts-as-administer": (probe_contribute_invites, (401, "PermissionDenied", "CONTRIBUTE"),
+                                      (200, None, "CONTRIBUTE")),
+    "project-readable-without-access": (probe_no_access_describe, (404, "ResourceNotFound", ["user-alice"]),
+                                        (200, None, ["user-alice"])),
+    "paging-repeats": (probe_paging_repeats, (5, True), None),
+    "listing-includes-hidden": (probe_hidden_in_listing, 0, 1),
+    "rename-does-nothing": (probe_rename, "after", "before"),
+    "unavailable-without-retry-after": (probe_greet, (200, None, False), (503, "ServiceUnavailable", False)),
+    "closing-never-ends": (probe_closing, "closed", "closing"),
+    "clone-changes-id": (probe_clone_ids, [True], [False]),
+    "remove-objects-from-every-project": (probe_remove_objects, 200, 404),
 }
 
 STALLING = {"hangs-on-whoami"}

@@ -63,12 +63,3 @@ def dxconform_run(args: list[str], out: Path, *, timeout: float = 240, cwd: Path
     if results_file.is_file():
         run.results = json.loads(results_file.read_text())
     return run
-
-
-def matches(result_id: str, killer: str) -> bool:
-    """A killer is an exact result id, or a prefix ending in '::', '/' or '[' (or '*' for any prefix)."""
-    if killer.endswith("*"):
-        return result_id.startswith(killer[:-1])
-    if killer.endswith(("::", "/", "[")):
-        return result_id.startswith(killer)
-    return result_id == killer

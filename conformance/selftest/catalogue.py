@@ -1,0 +1,177 @@
+"""The catalogue of broken servers as data: each fault of the reference server and the results that must catch it.
+
+A fault's area and rule live with the fault (conformance.refserver.faults); here is what the suite must do
+about it: the `-k` expression that keeps its run short (the cases around its killers), the killers (result
+ids that must fail or error under the fault: a case id, or a `checks/<check>::<route>` id, exact or a prefix
+ending in '::', '/', '[' or '*'), the level of its rule (a MUST fault makes the run exit 1), extra options of
+its run, and whether it belongs to the quick set CI runs (one or two faults per area).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..refserver.faults import FAULTS
+
+C = "cases/"
+
+
+@dataclass(frozen=True)
+class Entry:
+    fault: str
+    keyword: str
+    killers: tuple[str, ...]
+    level: str = "MUST"
+    args: tuple[str, ...] = ()
+    quick: bool = False
+
+    @property
+    def area(self) -> str:
+        return FAULTS[self.fault].area
+
+    @property
+    def rule(self) -> str:
+        return FAULTS[self.fault].rule
+
+    def __repr__(self) -> str:
+        return self.fault
+
+
+def matches(result_id: str, killer: str) -> bool:
+    """A killer is an exact result id, or a prefix ending in '::', '/' or '[' (or '*' for any prefix)."""
+    if killer.endswith("*"):
+        return result_id.startswith(killer[:-1])
+    if killer.endswith(("::", "/", "[")):
+        return result_id.startswith(killer)
+    return result_id == killer
+
+
+def E(fault: str, keyword: str, *killers: str, **options) -> Entry:  # noqa: N802 - reads as a table row
+    return Entry(fault, keyword, tuple(killers), **options)
+
+
+CATALOGUE: tuple[Entry, ...] = (
+    # -- url-forms ---------------------------------------------------------------------------------------
+    E("accepts-get", "http-methods", f"{C}url-forms/http-methods.yaml::non-post-is-not-a-success",
+      f"{C}url-forms/http-methods.yaml::get-new-creates-nothing", quick=True),
+    E("missing-id-as-invalid-input", "absent-id-no-input",
+      f"{C}url-forms/absent-ids.yaml::absent-id-no-input[/record-xxxx/describe]",
+      f"{C}url-forms/absent-ids.yaml::absent-id-no-input[/project-xxxx/describe]",
+      f"{C}url-forms/absent-ids.yaml::absent-id-no-input["),
+    E("cors-origin-not-echoed", "cors-origin-echoed",
+      f"{C}url-forms/query-and-cors.yaml::cors-origin-echoed-on-post"),
+    E("preflight-refused", "cors-preflight",
+      f"{C}url-forms/query-and-cors.yaml::cors-preflight-accepted",
+      f"{C}url-forms/query-and-cors.yaml::cors-preflight-needs-no-token"),
+    # every step that calls the stalled route ends in error at the (short) timeout
+    E("hangs-on-whoami", "system.yaml or identity.yaml", f"{C}json-output/system.yaml::whoami-answer",
+      f"{C}auth/identity.yaml::whoami-per-token", args=("--timeout", "2")),
+    # -- json-input --------------------------------------------------------------------------------------
+    E("accepts-invalid-json", "truncated-object or empty-body", f"{C}json-input/malformed-json.yaml::truncated-object",
+      quick=True),
+    E("unknown-fields-rejected", "unknown-fields", f"{C}json-input/unknown-fields.yaml::whoami-ignores-input",
+      f"{C}json-input/unknown-fields.yaml::new-folder-with-project-key"),
+    E("accepts-any-content-type", "text-plain-refused", f"{C}json-input/content-type.yaml::text-plain-refused"),
+    E("accepts-trailing-garbage", "trailing-garbage or two-objects",
+      f"{C}json-input/malformed-json.yaml::trailing-garbage", f"{C}json-input/malformed-json.yaml::two-objects"),
+    # (escaped at first: every top-level case used a route with required keys, where {} is refused too)
+    E("accepts-non-object-input", "top-level.yaml", f"{C}json-input/top-level.yaml::array-to-describe",
+      f"{C}json-input/top-level.yaml::number-to-list-folder",
+      f"{C}json-input/top-level.yaml::array-to-find-data-objects", quick=True),
+    E("required-name-defaulted", "project-new-without-name",
+      f"{C}json-input/required-fields.yaml::project-new-without-name"),
+    E("numbers-coerced-to-strings", "name-number",
+      f"{C}json-input/field-types-containers.yaml::project-new-name-number",
+      f"{C}json-input/field-types-containers.yaml::record-new-name-number"),
+    # -- json-output -------------------------------------------------------------------------------------
+    E("text-plain-answers", "whoami-answer", f"{C}json-output/system.yaml::whoami-answer",
+      "checks/json_content_type::/system/whoami"),
+    E("envelope-without-error", "error-not-found-envelope or error-invalid-input-envelope",
+      f"{C}json-output/errors.yaml::error-not-found-envelope", "checks/error_envelope::", quick=True),
+    E("html-error-pages", "error-not-found-envelope", f"{C}json-output/errors.yaml::error-not-found-envelope",
+      "checks/json_content_type::"),
+    E("invalid-input-as-400", "error-invalid-input-envelope",
+      f"{C}json-output/errors.yaml::error-invalid-input-envelope", "checks/error_status::"),
+    E("invalid-state-as-409", "error-invalid-state-envelope",
+      f"{C}json-output/errors.yaml::error-invalid-state-envelope", "checks/error_status::"),
+    E("error-without-message", "error-not-found-envelope",
+      f"{C}json-output/errors.yaml::error-not-found-envelope", "checks/error_envelope::"),
+    E("no-nosniff", "nosniff-on-find-projects", f"{C}json-output/errors.yaml::nosniff-on-find-projects",
+      "checks/nosniff::/system/findProjects", level="SHOULD"),
+    # -- data-types --------------------------------------------------------------------------------------
+    E("float-timestamps", "record-created-modified-are-ms-ints",
+      f"{C}data-types/timestamps.yaml::record-created-modified-are-ms-ints",
+      "checks/strict_int::/record-xxxx/describe", quick=True),
+    E("timestamps-in-seconds", "record-created-modified-are-ms-ints",
+      f"{C}data-types/timestamps.yaml::record-created-modified-are-ms-ints",
+      "checks/timestamp_plausible::/record-xxxx/describe"),
+    E("ids-outside-alphabet", "new-ids-have-class-prefix or generated-ids-strict-alphabet",
+      f"{C}data-types/ids.yaml::new-ids-have-class-prefix", f"{C}data-types/ids.yaml::generated-ids-strict-alphabet",
+      "checks/strict_id_alphabet::", quick=True),
+    E("hidden-as-string", "hidden-is-boolean", f"{C}data-types/values.yaml::hidden-is-boolean"),
+    # -- auth --------------------------------------------------------------------------------------------
+    E("ignores-token", "no-token-every-core-route",
+      f"{C}auth/tokens-all-routes.yaml::no-token-every-core-route[/system/whoami]",
+      f"{C}auth/tokens-all-routes.yaml::no-token-every-core-route[", quick=True),
+    E("unknown-token-accepted", "unknown-token", f"{C}auth/tokens.yaml::unknown-token",
+      f"{C}auth/tokens.yaml::unknown-token-destroy-refused", f"{C}auth/tokens.yaml::unknown-token-list-folder",
+      f"{C}auth/tokens-all-routes.yaml::unknown-token-every-core-route["),
+    E("permission-not-enforced-at-view", "refused-at-view",
+      f"{C}semantics/permissions/upload.yaml::add-tags-open-object-refused-at-view",
+      f"{C}semantics/permissions/upload.yaml::record-new-refused-at-view", quick=True),
+    E("contribute-acts-as-administer", "refused-at-contribute",
+      f"{C}semantics/permissions/administer.yaml::invite-refused-at-contribute",
+      f"{C}semantics/permissions/administer.yaml::destroy-refused-at-contribute",
+      f"{C}semantics/permissions/administer.yaml::decrease-permissions-refused-at-contribute"),
+    E("project-readable-without-access", "refused-at-none or describe-project-refused or list-folder-refused",
+      f"{C}semantics/permissions/view.yaml::describe-project-refused-at-none",
+      f"{C}semantics/permissions/view.yaml::list-folder-refused-at-none",
+      f"{C}auth/no-access.yaml::describe-project-refused"),
+    # PermissionDenied's 401 rests on one source (dxfuse's copy of the server table): a SHOULD rule
+    E("permission-denied-as-403", "add-tags-open-object-refused-at-view", "checks/error_status::/record-xxxx/addTags",
+      level="SHOULD"),
+    # -- semantics ---------------------------------------------------------------------------------------
+    E("close-does-nothing", "record-close-is-immediate", f"{C}semantics/records/records.yaml::record-close-is-immediate",
+      quick=True),
+    E("closing-never-ends", "close-passes-through-closing-to-closed",
+      f"{C}semantics/files/lifecycle.yaml::close-passes-through-closing-to-closed"),
+    E("tags-do-not-stick", "tags-keep-insertion-order", f"{C}semantics/metadata/tags-types.yaml::tags-keep-insertion-order"),
+    E("null-keeps-property", "null-value-deletes-property",
+      f"{C}semantics/metadata/properties.yaml::null-value-deletes-property"),
+    E("rename-does-nothing", "rename-changes-the-name",
+      f"{C}semantics/metadata/names-visibility.yaml::rename-changes-the-name"),
+    E("describe-ignores-fields", "fields-give-exactly-those-keys",
+      f"{C}semantics/metadata/describe.yaml::fields-give-exactly-those-keys"),
+    E("links-not-deduplicated", "links-are-deduplicated", f"{C}semantics/records/records.yaml::links-are-deduplicated"),
+    E("limit-ignored", "find-data-objects-limit", f"{C}semantics/search/paging.yaml::find-data-objects-limit-is-a-maximum"),
+    E("glob-as-exact", "filter-name-glob", f"{C}semantics/search/find-data-objects.yaml::filter-name-glob"),
+    E("paging-skips", "find-data-objects-pages-cover-everything-once",
+      f"{C}semantics/search/paging.yaml::find-data-objects-pages-cover-everything-once"),
+    E("paging-repeats", "find-data-objects-pages-cover-everything-once",
+      f"{C}semantics/search/paging.yaml::find-data-objects-pages-cover-everything-once"),
+    E("folders-unsorted", "list-folders-sorted", f"{C}semantics/folders/new-list.yaml::list-folders-sorted"),
+    E("listing-includes-hidden", "hidden-objects-left-out-of-list-folder or list-hidden-needs-flag",
+      f"{C}semantics/metadata/names-visibility.yaml::hidden-objects-left-out-of-list-folder",
+      f"{C}semantics/folders/new-list.yaml::list-hidden-needs-flag"),
+    E("clone-changes-id", "clone-keeps", f"{C}semantics/folders/remove-objects-clone.yaml::clone-keeps-id",
+      f"{C}semantics/metadata/copies.yaml::clone-keeps-id-and-metadata", f"{C}data-types/ids.yaml::clone-keeps-object-id"),
+    E("remove-objects-from-every-project", "remove-objects-other-project-untouched",
+      f"{C}semantics/folders/remove-objects-clone.yaml::remove-objects-other-project-untouched"),
+    E("nonce-not-idempotent", "nonce-replay", f"{C}semantics/records/records.yaml::record-new-nonce-replay-gives-same-id",
+      f"{C}semantics/files/upload.yaml::file-new-nonce-replay-gives-same-id", quick=True),
+    E("nonce-reuse-accepted", "nonce-reuse-with-other-input",
+      f"{C}semantics/records/records.yaml::record-new-nonce-reuse-with-other-input",
+      f"{C}semantics/files/upload.yaml::file-new-nonce-reuse-with-other-input"),
+    E("md5-not-checked", "md5-mismatch-is-refused", f"{C}semantics/files/upload.yaml::md5-mismatch-is-refused"),
+    E("range-ignored", "download-range-gives-those-bytes",
+      f"{C}semantics/files/download.yaml::download-range-gives-those-bytes"),
+    E("unavailable-without-retry-after", "greet", "checks/retry_after::/system/greet", level="SHOULD"),
+)
+
+
+def by_name() -> dict[str, Entry]:
+    return {e.fault: e for e in CATALOGUE}
+
+
+def quick_set() -> tuple[Entry, ...]:
+    return tuple(e for e in CATALOGUE if e.quick)
