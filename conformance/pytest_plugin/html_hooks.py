@@ -1,4 +1,9 @@
-"""pytest-html hooks: our title, environment rows, the summary by area and level, and Area/Level columns."""
+"""pytest-html hooks: our title, environment rows, our report sections on top, and Area/Level columns.
+
+report.html is pytest-html's page (its per-test table with filters) with dxconform's own sections put into its
+summary: headline verdict, areas and topics, failures with evidence, routes, coverage (reporting/report_page.py
+says why). The sections are rendered from the very document written to results.json, so the numbers agree.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from ..reporting.html_report import REPORT_TITLE, environment, summary_html
+from ..reporting.html_report import environment
+from ..reporting.report_page import REPORT_TITLE, failure_anchor, report_sections
+from ..reporting.results_json import scrub_text
 from .gather import RESULT_ATTRIBUTE, Gatherer
 
 
@@ -24,7 +31,8 @@ class HtmlHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: Any) -> None:
-        prefix.append(summary_html(list(self.gatherer.case_results.values()), self.gatherer.check_results))
+        # pytest-html calls this last (trylast sessionfinish), after results.json was built and written.
+        prefix.append(scrub_text(report_sections(self.gatherer.document()), self.gatherer.secrets))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list) -> None:
@@ -61,10 +69,12 @@ def add_environment(config: pytest.Config, gatherer: Gatherer) -> None:
 
 
 def failure_extras(result_json: dict[str, Any]) -> list[Any]:
-    """The extras a failed case adds under its row in report.html."""
+    """What a failed case adds under its row of pytest-html's table: a link to its evidence in our failures
+    section (the evidence itself is there once, not twice in the page)."""
     try:
         from pytest_html import extras
     except ImportError:
         return []
-    from ..reporting.html_report import failure_html
-    return [extras.html(failure_html(result_json))]
+    anchor = failure_anchor(str(result_json.get("id", "")))
+    return [extras.html(f"<p><a href='#{anchor}'>evidence, diff and reproduction of this failure</a> "
+                        f"(dxconform failures section, at the top)</p><p>{escape(result_json.get('message', ''))}</p>")]

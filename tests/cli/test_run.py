@@ -55,11 +55,12 @@ def test_report_html_is_one_self_contained_file(tmp_path: Path) -> None:
     proc = dxconform_run(tmp_path, "--embedded-fault", "accepts-invalid-json")
     assert proc.returncode == 1
     html = outputs(tmp_path)["report.html"].read_text()
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "report.html", "results.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["badges", "junit.xml", "report.html",
+                                                                    "results.json"]
     # resources the page would load: scripts, styles, images, frames (plain <a> links are not loads)
     loads = re.findall(r"<(?:script|link|img|source|iframe|video|audio)\b[^>]*?(?:src|href)=\"([^\"]*)\"", html)
     assert all(url == "" or url.startswith("data:") for url in loads), loads
-    assert "dxconform: DNAnexus API conformance" in html and "dx-cases-by-area" in html
+    assert "dxconform: DNAnexus API conformance" in html and "dx-areas-table" in html
     assert "schemas sha256" in html and "Server under test" in html
     # the failure's evidence with a curl command that reads the token from the environment
     assert "$DX_TOKEN" in html and "malformed-json" in html

@@ -32,7 +32,9 @@ def outcomes(out: Path) -> dict[str, str]:
 
 
 def assert_no_token_in(paths) -> None:
-    for path in paths:
-        data = Path(path).read_bytes()
-        for token in EMBEDDED_TOKENS:
-            assert token.encode() not in data, f"{token} in {path}"
+    for given in map(Path, paths):
+        # a directory (such as DIR/badges) is checked file by file
+        for path in sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]:
+            data = path.read_bytes()
+            for token in EMBEDDED_TOKENS:
+                assert token.encode() not in data, f"{token} in {path}"

@@ -1,0 +1,185 @@
+"""report.html's own sections, rendered from a results document alone: headline, areas, routes, failures,
+coverage.
+
+Why our own sections inside pytest-html's page: pytest-html draws its results table with JavaScript from an
+embedded JSON blob and knows nothing of profiles, levels, routes or fields. So `dxconform run` keeps
+pytest-html for what it does well (the per-test table with filters, the environment table) and puts these
+sections at the top of its page through `pytest_html_results_summary` (pytest_plugin/html_hooks.py). They
+are plain HTML with inline styles: the numbers read without JavaScript. They are rendered from the same
+document that is written to results.json, with no pytest object in sight, so `standalone_page()` gives the
+same report for commands that run no pytest (compare, and later proxy, validate and merge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..model import Outcome
+from .coverage import RouteCoverage, coverage_map, totals
+from .failure_section import failure_anchor, failures_of, failures_section
+from .html_kit import STYLE, coloured, esc, number_cell, page
+from .tallies import Score, by_area_topic, by_profile_level, by_route, score, tally
+
+REPORT_TITLE = "dxconform: DNAnexus API conformance"
+MAIN_COLUMNS = (Outcome.PASSED.value, Outcome.FAILED.value, Outcome.ERROR.value, Outcome.UNSUPPORTED.value)
+
+
+def _columns(document: Mapping[str, Any]) -> list[str]:
+    """The four main outcomes, then any other outcome this run produced."""
+    present = {r["outcome"] for r in document["results"]}
+    return list(MAIN_COLUMNS) + [o.value for o in Outcome if o.value not in MAIN_COLUMNS and o.value in present]
+
+
+def _count_cells(counts: Mapping[str, int], columns: list[str], **attributes: str) -> str:
+    prefix = "".join(f" data-{k}='{esc(v)}'" for k, v in attributes.items())
+    return "".join(number_cell(counts[c], f"data-outcome='{c}'{prefix}") for c in columns)
+
+
+def _duration(document: Mapping[str, Any]) -> str:
+    seconds = max(0, int(document["finished"]) - int(document["started"])) / 1000
+    return f"{seconds:.1f} s"
+
+
+def _gate_line(document: Mapping[str, Any], overall: Score) -> str:
+    """The run's verdict as the exit code sees it: it fails on a failed or errored MUST result."""
+    must = score(tally(r for r in document["results"] if r["level"] == "MUST"))
+    verdict = "fail" if must.failing else overall.verdict if overall.verdict != "fail" else "pass"
+    others = overall.failing - must.failing
+    text = f"{must.failing} MUST failure(s)" if must.failing else "no MUST failure"
+    text += f", {others} SHOULD/MAY failure(s)" if others else ""
+    return (f"{coloured(verdict)} <span id='dx-gate'>{esc(text)}</span>; <span class='muted'>"
+            f"{esc(overall.percent)} of all judged results passed</span>")
+
+
+def headline_section(document: Mapping[str, Any]) -> str:
+    results = document["results"]
+    summary = document["summary"]
+    server = document["server"]
+    kinds = sum(1 for r in results if r.get("kind") != "check")
+    overall = score(summary)
+    facts = [("Server under test", esc(server["url"]) + (" (embedded reference server)" if server["embedded"]
+                                                          else "")),
+             ("dxconform version", esc(document["suite"]["version"])),
+             ("schemas sha256", f"<code>{esc(document['suite']['schemas_sha256'])}</code>"),
+             ("results", f"{len(results)}: {kinds} cases and {len(results) - kinds} protocol-check results "
+                         f"(one per check and route), in {_duration(document)}")]
+    totals_row = "".join(f"<th>{esc(k)}</th>" for k in summary)
+    totals_cells = "".join(number_cell(v, f"id='dx-total-{esc(k)}'") for k, v in summary.items())
+    columns = _columns(document)
+    rows = []
+    for profile, levels in by_profile_level(results).items():
+        for level, counts in levels.items():
+            if not sum(counts.values()):
+                continue
+            verdict = score(counts)
+            rows.append(f"<tr data-profile='{esc(profile)}' data-level='{esc(level)}'><td>{esc(profile)}</td>"
+                        f"<td>{esc(level)}</td><td class='verdict'>{coloured(verdict.verdict)} "
+                        f"<b class='score'>{esc(verdict.percent)}</b> <span class='muted'>"
+                        f"({verdict.passing}/{verdict.judged})</span></td>"
+                        + _count_cells(counts, columns, profile=profile, level=level) + "</tr>")
+    return (f"<h2 id='dx-headline'>Verdict: {_gate_line(document, overall)}</h2>"
+            "<table class='meta'>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in facts) + "</table>"
+            f"<table id='dx-totals'><tr>{totals_row}</tr><tr>{totals_cells}</tr></table>"
+            "<h3>By profile and level</h3><table id='dx-headline-table' class='headline'><tr><th>profile</th>"
+            "<th>level</th><th>verdict and score</th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+            + "".join(rows) + "</table>"
+            "<p class='muted'>Score: passed (and flaky) results over judged ones; <b>unsupported</b> (an optional "
+            "profile the server does not implement) and skipped results are counted but not judged. A verdict "
+            "fails on any failed or errored result.</p>")
+
+
+def areas_section(document: Mapping[str, Any]) -> str:
+    columns = _columns(document)
+    head = "<tr><th>area</th><th>topic</th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
+    rows = []
+    for area, topics in by_area_topic(document["results"]).items():
+        area_total = tally(r for r in document["results"] if r["area"] == area)
+        rows.append(f"<tr class='area' data-area='{esc(area)}'><th colspan='2'>{esc(area)}</th>"
+                    + _count_cells(area_total, columns, area=area) + "</tr>")
+        for topic, counts in topics.items():
+            rows.append(f"<tr data-area='{esc(area)}' data-topic='{esc(topic)}'><td></td><td>{esc(topic)}</td>"
+                        + _count_cells(counts, columns, area=area, topic=topic) + "</tr>")
+    return ("<h2 id='dx-areas'>By area and topic</h2><p class='muted'>Cases and protocol-check results; a "
+            "check's topic is <i>checks</i>.</p>"
+            f"<table id='dx-areas-table'>{head}{''.join(rows)}</table>")
+
+
+def _route_rows(document: Mapping[str, Any], spec: Any) -> tuple[list[str], int, int]:
+    profiles = {route.route: route.profile for route in spec.routes}
+    table = by_route(document["results"], profiles, only_listed=True)
+    failing = {route for r in failures_of(document) for route in r.get("routes") or []}
+    rows, exercised = [], 0
+    for key, entry in table.items():
+        exercised += 1 if entry.exchanges else 0
+        cases, checks = entry.cases, entry.checks
+        verdict = score({k: cases[k] + checks[k] for k in cases})
+        word = verdict.verdict if entry.exchanges or verdict.judged or verdict.not_counted else "not run"
+        checks_failed = checks["failed"] + checks["error"]
+        rows.append(f"<tr data-route='{esc(key)}'><td><code>{esc(key)}</code></td>"
+                    f"<td>{esc(profiles.get(key, '?'))}</td><td>{coloured(word)}</td>"
+                    + number_cell(entry.exchanges, "data-col='exchanges'")
+                    + "".join(number_cell(cases[o], f"data-col='{o}'") for o in MAIN_COLUMNS)
+                    + number_cell(checks["passed"], "data-col='checks-passed'")
+                    + number_cell(checks_failed, "data-col='checks-failed'") + "</tr>")
+    return rows, exercised, len(failing & set(table))
+
+
+def routes_section(document: Mapping[str, Any], spec: Any) -> str:
+    rows, exercised, failing = _route_rows(document, spec)
+    return (f"<h2 id='dx-routes'>By route</h2><details><summary><b>{len(rows)}</b> routes: "
+            f"<b>{exercised}</b> exercised, <b>{failing}</b> named by a failure (open the table)</summary>"
+            "<table id='dx-routes-table'><tr><th>route</th><th>profile</th><th>verdict</th><th>exchanges</th>"
+            + "".join(f"<th>cases {c}</th>" for c in MAIN_COLUMNS)
+            + "<th>checks passed</th><th>checks failed</th></tr>" + "".join(rows) + "</table>"
+            "<p class='muted'>Cases count under every route they name; exchanges are the requests sent to the "
+            "route by any case. URL-form cases that call paths outside the route table (such as "
+            "<code>/system/WhoAmI</code>) count under their area only.</p></details>")
+
+
+def _fields(entry: RouteCoverage, direction: str) -> str:
+    declared = entry.input_declared if direction == "input" else entry.output_declared
+    if declared is None:
+        return "<span class='muted'>no schema</span>"
+    seen = entry.input_seen if direction == "input" else entry.output_seen
+    spans = [f"<span class='{'seen' if name in seen else 'unseen'}'>{esc(name)}</span>" for name in sorted(declared)]
+    if direction == "input":
+        spans += [f"<span class='extra' title='sent, not declared'>{esc(n)}?</span>" for n in entry.input_undeclared]
+    count = f"{len(declared & seen)}/{len(declared)} "
+    return f"<div class='fields'>{count}{''.join(spans)}</div>"
+
+
+def coverage_section(document: Mapping[str, Any], spec: Any) -> str:
+    table = coverage_map(document["results"], spec)
+    total = totals(table)
+    rows = [f"<tr data-route='{esc(e.route)}'><td><code>{esc(e.route)}</code></td><td>{esc(e.profile)}</td>"
+            + number_cell(e.exchanges) + f"<td>{_fields(e, 'input')}</td><td>{_fields(e, 'output')}</td></tr>"
+            for e in table.values()]
+    return (f"<h2 id='dx-coverage'>Coverage</h2><p id='dx-coverage-totals'><b>{total.routes_exercised}</b> of "
+            f"<b>{total.routes}</b> routes exercised; input fields sent: <b>{total.input_seen}</b> of "
+            f"<b>{total.input_declared}</b> declared; output fields seen in successful answers: "
+            f"<b>{total.output_seen}</b> of <b>{total.output_declared}</b> declared.</p>"
+            "<details><summary>Fields per route (green: exercised, red: never exercised, yellow: sent but not "
+            "declared)</summary><table id='dx-coverage-table'><tr><th>route</th><th>profile</th>"
+            "<th>exchanges</th><th>input fields</th><th>output fields</th></tr>" + "".join(rows)
+            + "</table></details>")
+
+
+def report_sections(document: Mapping[str, Any], spec: Any | None = None) -> str:
+    """Every section of ours, inside one <div class='dxc'> with its own inline stylesheet."""
+    if spec is None:
+        from ..spec import load_spec
+        spec = load_spec()
+    nav = ("<nav><a href='#dx-headline'>verdict</a><a href='#dx-failures'>failures</a><a href='#dx-areas'>areas"
+           "</a><a href='#dx-routes'>routes</a><a href='#dx-coverage'>coverage</a></nav>")
+    body = "".join([nav, headline_section(document), failures_section(document), areas_section(document),
+                    routes_section(document, spec), coverage_section(document, spec)])
+    return f"<style>{STYLE}</style><div class='dxc' id='dxconform-report'>{body}</div>"
+
+
+def standalone_page(document: Mapping[str, Any], spec: Any | None = None) -> str:
+    """The same sections as a page of their own (for commands that run no pytest)."""
+    return page(REPORT_TITLE, report_sections(document, spec))
+
+
+__all__ = ["REPORT_TITLE", "failure_anchor", "report_sections", "standalone_page"]
