@@ -296,6 +296,9 @@ class Result:
     duration_ms: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # The step key of each exchange (parallel to `exchanges`; not in results.json): differential mode
+    # matches two runs' exchanges step by step.
+    exchange_steps: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "area": Area(self.area).value, "topic": self.topic,

@@ -30,13 +30,17 @@ class CaseRun:
     finally_failure: str | None = None
     notes: list[str] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
+    # The step each exchange came from ("step 2", "fixture f step 1", "finally 1"): differential mode
+    # compares two runs step by step.
+    step_keys: list[str] = field(default_factory=list)
 
     @property
     def stopped(self) -> bool:
         return bool(self.failure or self.error or self.skipped)
 
-    def absorb(self, run: StepRun, label: str, *, main: bool) -> None:
+    def absorb(self, run: StepRun, label: str, *, main: bool, key: str = "") -> None:
         self.exchanges.extend(run.exchanges)
+        self.step_keys.extend([key] * len(run.exchanges))
         self.findings.extend(run.findings)
         if run.note:
             self.notes.append(f"{label}: {run.note}")
@@ -75,7 +79,7 @@ def _run_steps(session: RunSession, steps: tuple[Step, ...], saved: dict[str, An
         except MissingUser as missing:
             state.skipped = f"{label}: needs a token for user {missing.args[0]!r} (--token2)"
             return
-        state.absorb(run, label, main=main)
+        state.absorb(run, label, main=main, key=f"{phase} {index + 1}")
         if not run.ok:
             return
 
@@ -90,6 +94,7 @@ def _run_finally(session: RunSession, steps: tuple[Step, ...], saved: dict[str, 
         except (TemplateError, MissingUser):
             continue
         state.exchanges.extend(run.exchanges)
+        state.step_keys.extend([f"{phase} {index + 1}"] * len(run.exchanges))
         state.findings.extend(run.findings)
         if not run.ok and state.finally_failure is None:
             state.finally_failure = f"{label}: " + (f"no answer ({run.error})" if run.error else
@@ -126,6 +131,7 @@ def _run_scoped(session: RunSession, fixture: Fixture, state: CaseRun) -> RunFix
             return shared
     _run_steps(session, fixture.steps, shared.saved, own, f"run fixture {fixture.name} step", main=False)
     state.exchanges.extend(own.exchanges)
+    state.step_keys.extend(own.step_keys)
     state.findings.extend(own.findings)
     shared.failure = own.failure or own.error or own.skipped
     return shared
@@ -164,6 +170,9 @@ def _outcome(case: CaseSpec, state: CaseRun) -> tuple[Outcome, str]:
 def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None) -> Result:
     """Run one case against the session's server; never raises for anything the server does."""
     suite = suite if suite is not None else session.suite
+    if case.generate is not None:  # one run per generated example (engine/generated.py)
+        from .generated import run_generated
+        return run_generated(session, case, suite, run_case)
     started = time.monotonic()
     state = CaseRun()
     saved: dict[str, Any] = {**session.builtin_values(case.id), **case.values}
@@ -178,7 +187,7 @@ def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None
                   profile=case.profile, outcome=outcome, source=case.source,
                   routes=list(dict.fromkeys(declared + state.routes)), message=session.scrub_text(message),
                   duration_ms=int((time.monotonic() - started) * 1000), exchanges=state.exchanges,
-                  findings=state.findings)
+                  findings=state.findings, exchange_steps=state.step_keys)
 
 
 def _execute(session: RunSession, case: CaseSpec, suite: CaseSuite, saved: dict[str, Any],

@@ -463,9 +463,12 @@ STALLING = {"hangs-on-whoami"}
 
 def faults_of_this_module() -> set[str]:
     """The catalogue of faults.py; fuzz_faults.py registers its own faults into FAULTS and tests them itself."""
+    # differential mode's faults are tested in tests/differential
+    from conformance.refserver.diff_faults import DIFF_FAULTS
+
     fuzz_module = "conformance.refserver.fuzz_faults"
-    return {name for name, f in FAULTS.items()
-            if not any(getattr(fn, "__module__", "") == fuzz_module for fn in (f.wrap, f.request, f.response))}
+    return {name for name, f in FAULTS.items() if name not in DIFF_FAULTS
+            and not any(getattr(fn, "__module__", "") == fuzz_module for fn in (f.wrap, f.request, f.response))}
 
 
 def test_every_fault_has_a_probe():
