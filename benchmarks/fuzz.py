@@ -74,15 +74,20 @@ def machine() -> str:
            f"{platform.release()}, Python {platform.python_version()}"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=8, help="examples per route (and per mode for ours)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    for row in (ours(args.examples, args.seed), schemathesis_cli(args.examples, args.seed)):
+    rows = (ours(args.examples, args.seed), schemathesis_cli(args.examples, args.seed))
+    for row in rows:
         print(json.dumps(row))
+    ratio = rows[0]["examples_per_s"] / rows[1]["examples_per_s"]
+    print(f"ratio: {ratio:.2f}x the examples/s of the schemathesis CLI (target >= 1: "
+          f"{'MET' if ratio >= 1 else 'NOT MET'})")
+    return 0 if ratio >= 1 else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,10 +1,11 @@
-"""Benchmark of the reference server on loopback: describe requests/s and upload MB/s (not a test).
+"""Benchmark of the reference server on loopback: describe and findDataObjects requests/s, upload and download
+MiB/s (not a test).
 
 Starts `dxconform serve --port 0` as a child process (in memory, or on a SQLite file with --db), measures
 from this process over HTTP, prints the figures and the machine, and stops the server. Every phase is
 bounded both in count and in time.
 
-    python benchmarks/refserver.py [--seconds 5] [--clients 1 4] [--upload-mib 64] [--db]
+    python benchmarks/refserver.py [--seconds 5] [--clients 1 4] [--upload-mib 200] [--find-objects 100] [--db]
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import queue
 import re
 import signal
@@ -25,6 +25,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from machine import machine  # noqa: E402
 
 MiB = 1024 * 1024
 PART = 5 * MiB                        # the server's minimumPartSize, and what dxpy uses for small files
@@ -62,14 +66,18 @@ def call(session: requests.Session, url: str, path: str, body: dict | None = Non
 
 def bench_describe(url: str, record: str, project: str, clients: int, seconds: float) -> tuple[int, float]:
     """(describes answered, elapsed seconds) with `clients` threads, each with its own session."""
-    body = {"project": project}
+    return bench_calls(url, f"/{record}/describe", {"project": project}, clients, seconds)
+
+
+def bench_calls(url: str, path: str, body: dict, clients: int, seconds: float) -> tuple[int, float]:
+    """(calls answered, elapsed seconds) of one API call repeated by `clients` threads, each with its own session."""
     deadline = time.perf_counter() + seconds
 
     def run(_: int) -> int:
         done = 0
         with requests.Session() as session:
             while done < MAX_DESCRIBES_PER_CLIENT and time.perf_counter() < deadline:
-                call(session, url, f"/{record}/describe", body)
+                call(session, url, path, body)
                 done += 1
         return done
 
@@ -116,15 +124,12 @@ def bench_download(url: str, project: str, file_id: str, seconds: float) -> tupl
     return received, time.perf_counter() - start
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}")
+def populate(session: requests.Session, url: str, project: str, count: int) -> None:
+    """`count` closed records with a tag and properties in a folder of their own, for findDataObjects."""
+    for index in range(count):
+        call(session, url, "/record/new", {"project": project, "name": f"found-{index:04d}", "folder": "/find",
+                                           "parents": True, "tags": ["bench"], "properties": {"n": str(index)},
+                                           "close": True})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="time bound of each phase (default 5)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="describe clients (default 1 4)")
     parser.add_argument("--upload-mib", type=int, default=200, help="upload bound in MiB (default 200)")
+    parser.add_argument("--find-objects", type=int, default=100,
+                        help="objects findDataObjects returns, described, in one page (default 100)")
     parser.add_argument("--db", action="store_true", help="store in a temporary SQLite file (--db) instead of memory")
     args = parser.parse_args(argv)
 
@@ -148,6 +155,17 @@ def main(argv: list[str] | None = None) -> int:
                 count, elapsed = bench_describe(url, record, project, clients, args.seconds)
                 print(f"describe: {count / elapsed:8.0f} requests/s  ({clients} client(s), {count} requests "
                       f"in {elapsed:.1f} s)")
+            populate(session, url, project, args.find_objects)
+            find = {"scope": {"project": project, "folder": "/find"}, "tags": "bench",
+                    "describe": {"fields": {"name": True, "tags": True, "properties": True}},
+                    "limit": args.find_objects}
+            found = len(call(session, url, "/system/findDataObjects", find)["results"])
+            if found != args.find_objects:
+                raise SystemExit(f"findDataObjects found {found} objects, not {args.find_objects}")
+            for clients in args.clients:
+                count, elapsed = bench_calls(url, "/system/findDataObjects", find, clients, args.seconds)
+                print(f"find:     {count / elapsed:8.0f} requests/s  ({clients} client(s), {found} described "
+                      f"objects per answer: {count * found / elapsed:,.0f} objects/s)")
             sent, elapsed, file_id = bench_upload(url, project, args.upload_mib, args.seconds)
             print(f"upload:   {sent / MiB / elapsed:8.1f} MiB/s      ({sent // MiB} MiB in 5 MiB parts, "
                   f"new to closed, in {elapsed:.1f} s)")

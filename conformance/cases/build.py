@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Area, Level
+from .generate import build_generate
 from .model import NO_BODY, CaseSpec, Eventually, Expect, Fixture, Location, Save, Step
 from .yamlmarks import MarkedDocument
 
@@ -61,9 +62,12 @@ def build_case(raw: dict[str, Any], defaults: dict[str, Any], label: str, docume
         return None, [f"case {raw['id']!r} has no {', '.join(missing)} (set it in the case or in `defaults`)"]
     steps = _steps(raw["steps"], label, document, path + ("steps",))
     routes = tuple(raw.get("routes") or dict.fromkeys(s.route for s in steps if s.route is not None))
+    generate, problems = build_generate(raw["generate"]) if "generate" in raw else (None, [])
+    if problems:
+        return None, [f"case {raw['id']!r}: {problem}" for problem in problems]
     return CaseSpec(uid=f"{label}::{raw['id']}", id=raw["id"], title=raw["title"], area=Area(merged["area"]),
                     topic=merged["topic"], level=Level(merged["level"]), profile=merged["profile"],
                     source=merged["source"], location=Location(label, document.line_of(path)),
                     steps=steps, finally_steps=_steps(raw.get("finally"), label, document, path + ("finally",)),
                     uses=tuple(raw.get("uses") or ()), routes=routes,
-                    description=raw.get("description", "")), []
+                    description=raw.get("description", ""), generate=generate), []

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Area, Level
+from .generate import Generate
 
 NO_BODY: Any = type("NoBody", (), {"__repr__": lambda self: "NO_BODY"})()
 DEFAULT_USER = "alice"
@@ -113,6 +114,8 @@ class CaseSpec:
     description: str = ""
     # Template values given by `for_each` expansion ({route}, {path}, {class}, {method}, {profile}).
     values: dict[str, Any] = field(default_factory=dict)
+    # `generate`: template values drawn anew for each of several runs of the case (cases/generate.py).
+    generate: Generate | None = None
 
 
 @dataclass

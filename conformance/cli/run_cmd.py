@@ -18,11 +18,12 @@ PROBE_TIMEOUT_S = 5.0
 PLUGIN = "conformance.pytest_plugin.plugin"
 TOKEN_ENV, TOKEN2_ENV = "DXCONFORM_TOKEN", "DXCONFORM_TOKEN2"
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
-# Options the contract names that later issues implement: accepted, and refused if used, rather than ignored.
 # With PYTEST_DISABLE_PLUGIN_AUTOLOAD, only these plugins load: whatever else is installed stays out of the run.
 EXPLICIT_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin")
-NOT_YET = (("seed", "--seed"), ("fuzz_examples", "--fuzz-examples"))
 DEFAULT_RERUNS = 2
+# Fuzzing is off unless asked for (docs/fuzzing.md says why); --fuzz and --fuzz-only use this budget.
+RECOMMENDED_FUZZ_EXAMPLES = 8
+FUZZ_MODES = ("positive", "negative", "stateful")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--expectations", metavar="FILE",
                    help="known failures (YAML, see `dxconform expectations`): listed failures end as xfailed and "
                         "do not fail the run; listed passes show as xpassed")
+    p.add_argument("--shard", metavar="K/N", help="run only shard K of N (a stable partition by case id), for a "
+                   "run split over N machines; `dxconform merge` joins the shards' results.json")
     p.set_defaults(func=run)
 
 
@@ -48,8 +51,26 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) 
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request deadline (default 30)")
     p.add_argument("-n", dest="workers", default="0", metavar="N",
                    help="parallel worker processes (pytest-xdist; a number or 'auto'; default 0: in process)")
-    p.add_argument("--seed", type=int, metavar="N", help="(not implemented yet: fuzzing comes in a later issue)")
-    p.add_argument("--fuzz-examples", type=int, metavar="N", help="(not implemented yet)")
+    fuzz = p.add_argument_group("fuzzing (generated requests from the schemas; docs/fuzzing.md)")
+    fuzz.add_argument("--fuzz-examples", type=int, metavar="N",
+                      help=f"fuzz every core route with N generated examples per route and mode, besides the "
+                           f"cases (default 0: off, so a plain run stays as fast and as reproducible as before; "
+                           f"{RECOMMENDED_FUZZ_EXAMPLES} adds about 10-15 s on the embedded server, 80 is a "
+                           f"thorough run)")
+    fuzz.add_argument("--fuzz", action="store_true",
+                      help=f"fuzz at the recommended budget (--fuzz-examples {RECOMMENDED_FUZZ_EXAMPLES})")
+    fuzz.add_argument("--no-fuzz", action="store_true", help="no fuzzing (the default; --fuzz-examples 0)")
+    fuzz.add_argument("--fuzz-only", action="store_true",
+                      help=f"fuzz only, no cases (budget: --fuzz-examples, else {RECOMMENDED_FUZZ_EXAMPLES})")
+    fuzz.add_argument("--seed", type=int, metavar="N",
+                      help="the run's seed: the same seed sends the same fuzzed requests and the same values to "
+                           "generated cases (default with fuzzing: 0 when $CI is set, else random; printed and "
+                           "recorded in results.json; without fuzzing: 0)")
+    fuzz.add_argument("--fuzz-mode", action="append", default=[], choices=FUZZ_MODES,
+                      help="only this fuzzing mode (repeatable; default: all three)")
+    fuzz.add_argument("--fuzz-container", action="append", default=[], metavar="ID",
+                      help="a container the fuzzer may use for the container routes (never destroyed; "
+                           "repeatable). The embedded server lends one itself")
     p.add_argument("--reruns", type=int, default=DEFAULT_RERUNS, metavar="N",
                    help=f"run a failed case up to N more times; passing on a rerun makes it flaky, which does not "
                         f"fail the run (default {DEFAULT_RERUNS}; 0: no reruns)")
@@ -61,12 +82,31 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) 
     p.add_argument("--embedded-fault", action="append", default=[], metavar="NAME", help=argparse.SUPPRESS)
 
 
+def fuzz_examples(args: argparse.Namespace) -> int:
+    """The fuzzing budget the options ask for (0: off); usage errors for contradictions."""
+    if args.fuzz_examples is not None and args.fuzz_examples < 0:
+        raise UsageError(f"--fuzz-examples must be >= 0, got {args.fuzz_examples}")
+    if args.no_fuzz and (args.fuzz or args.fuzz_only or args.fuzz_examples):
+        raise UsageError("--no-fuzz contradicts --fuzz, --fuzz-only and --fuzz-examples N")
+    if args.fuzz_only and args.fuzz_examples == 0:
+        raise UsageError("--fuzz-only with --fuzz-examples 0 would run nothing")
+    if args.fuzz_examples is not None:
+        return args.fuzz_examples
+    return RECOMMENDED_FUZZ_EXAMPLES if args.fuzz or args.fuzz_only else 0
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
-    for attribute, flag in NOT_YET:
-        if getattr(args, attribute) is not None:
-            raise UsageError(f"{flag} is not implemented yet in dxconform {_version()}")
+    args.fuzz_budget = fuzz_examples(args)
+    if args.fuzz_budget == 0 and (args.fuzz_mode or args.fuzz_container):
+        raise UsageError("--fuzz-mode and --fuzz-container apply to fuzzing: add --fuzz or --fuzz-examples N")
     if args.reruns < 0:
         raise UsageError(f"--reruns must be >= 0, got {args.reruns}")
+    if getattr(args, "shard", None):
+        from ..pytest_plugin.shard import parse_shard
+        try:
+            parse_shard(args.shard)
+        except ValueError as problem:
+            raise UsageError(f"--shard: {problem}") from None
     if getattr(args, "expectations", None) is not None:
         _check_expectations(Path(args.expectations))
     if args.timeout <= 0:
@@ -91,11 +131,6 @@ def _check_expectations(path: Path) -> None:
         for error in problem.errors:
             print(error, file=sys.stderr)
         raise UsageError(f"{len(problem.errors)} problem(s) in the expectations file {path}") from None
-
-
-def _version() -> str:
-    from .. import __version__
-    return __version__
 
 
 def _cases_dir(args: argparse.Namespace) -> Path:
@@ -135,6 +170,8 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], boo
         if unknown:
             raise UsageError(f"unknown fault {unknown[0]!r} (dxconform serve --fault list shows them)")
         with RefServer(settings=Settings(faults=frozenset(args.embedded_fault))) as server:
+            if getattr(args, "fuzz_budget", 0) and not args.fuzz_container:
+                args.fuzz_container = [_lend_container(server)]
             try:
                 yield server.url, {"alice": server.token("alice"), "bob": server.token("bob")}, True
             finally:
@@ -147,6 +184,14 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], boo
         raise UsageError(f"--server needs --token (or ${TOKEN_ENV})")
     _probe(args.server.rstrip("/"), tokens["alice"])
     yield args.server.rstrip("/"), tokens, False
+
+
+def _lend_container(server) -> str:
+    """A plain container of alice's on the embedded server, for the fuzzer's container routes (the API
+    cannot make one; the reference server's own helper can)."""
+    from ..refserver.containers import create_container
+
+    return create_container(server.app.db, "user-alice", name="dxconform fuzzing (lent)")
 
 
 def _probe(url: str, token: str) -> None:
@@ -204,6 +249,28 @@ def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedde
         argv += ["-k", args.keyword]
     if getattr(args, "expectations", None):
         argv += ["--dx-expectations", str(Path(args.expectations).resolve())]
+    if getattr(args, "shard", None):
+        argv += ["--dx-shard", args.shard]
+    return argv + fuzz_arguments(args)
+
+
+def fuzz_arguments(args: argparse.Namespace) -> list[str]:
+    """The plugin's fuzzing options and the run's seed (decided here, once: every worker uses the same)."""
+    budget = getattr(args, "fuzz_budget", 0)
+    if not budget:
+        # The seed of generated cases (`generate:`); without it they use 0.
+        return [] if args.seed is None else ["--dx-seed", str(args.seed)]
+    from ..pytest_plugin.fuzz_items import default_seed
+
+    if args.seed is None:
+        args.seed = default_seed()
+    argv = ["--dx-fuzz-examples", str(budget), "--dx-seed", str(args.seed)]
+    for mode in args.fuzz_mode:
+        argv += ["--dx-fuzz-mode", mode]
+    for container in args.fuzz_container:
+        argv += ["--dx-fuzz-container", container]
+    if args.fuzz_only:
+        argv.append("--dx-fuzz-only")
     return argv
 
 
@@ -223,6 +290,8 @@ def run(args: argparse.Namespace) -> int:
         _scrub_outputs(out, tokens.values())
     from ..reporting.badges import write_run_badges
     write_run_badges(out)  # DIR/badges/<profile>-<level>.svg
+    if code == 5 and getattr(args, "shard", None):
+        code = 0    # a shard may hold none of the selected cases; its (empty) results still merge
     return _exit_code(code, out, flaky_fails=args.flaky_fails)
 
 

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user", action="append", default=[], metavar="NAME:TOKEN",
                    help="add a user (repeatable); alice and bob always exist")
     p.add_argument("--closing-ms", type=int, default=None, help="how long files stay 'closing' (ms)")
+    p.add_argument("--latency-ms", type=int, default=0, metavar="MS",
+                   help="delay every answer by MS milliseconds, as a remote server would (default 0)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (repeatable; --fault list shows them)")
     p.set_defaults(func=run)
@@ -45,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         if args.closing_ms < 0:
             raise UsageError("--closing-ms must be >= 0")
         settings.closing_ms = args.closing_ms
+    if args.latency_ms < 0:
+        raise UsageError("--latency-ms must be >= 0")
+    settings.latency_ms = args.latency_ms
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
     port = args.port or free_port(args.host)

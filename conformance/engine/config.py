@@ -29,6 +29,7 @@ class RunConfig:
     timeout: float = DEFAULT_TIMEOUT_S
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     run_prefix: str = field(default_factory=new_run_prefix)
+    seed: int = 0   # drives the examples of generated cases (`generate:`): the same seed, the same values
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile in self.profiles or profile == CORE_PROFILE

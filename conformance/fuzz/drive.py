@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisWarning, Unsatisfiable
 
+from ..cases.generate import global_constants_only
+
 
 def _settings(max_examples: int, phases: tuple[Phase, ...]) -> settings:
     return settings(max_examples=max(max_examples, 1), database=None, deadline=None, derandomize=False,
@@ -33,7 +35,7 @@ def explore(strategy: st.SearchStrategy, run_seed: int, max_examples: int,
         on_example(example)
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), global_constants_only():
             # Ending a run with BudgetMet makes hypothesis describe that example; a 70 kB edge value
             # there earns a warning about the repr's size, which says nothing about the server.
             warnings.simplefilter("ignore", HypothesisWarning)
@@ -63,7 +65,7 @@ def shrink(strategy: st.SearchStrategy, run_seed: int, max_examples: int,
             raise _Reproduced()
 
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), global_constants_only():
             warnings.simplefilter("ignore", HypothesisWarning)
             failing()
     except (KeyboardInterrupt, SystemExit):

@@ -7,14 +7,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from ..cases.yamlmarks import YamlProblem, load_marked
 from ..model import Outcome
 from ..resources import schemas_dir
+
+if TYPE_CHECKING:
+    import jsonschema
 
 FORMAT = "dxconform-expectations/1"
 META_SCHEMA = "meta/expectations.schema.json"
@@ -54,6 +56,8 @@ class Expectation:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # here: its import costs ~0.8 s, and most runs read no expectations file
+
     schema = json.loads((schemas_dir() / META_SCHEMA).read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 

@@ -19,6 +19,7 @@ from .outcomes import outcome_of_report
 RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a JSON string (xdist ships it)
 LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
 CLEANUP_KEY = "dx_cleanup_failures"
+MORE_RESULTS_ATTRIBUTE = "dx_more_results"   # further results of one item (a fuzz item's), a JSON list
 
 
 def now_ms() -> int:
@@ -40,11 +41,14 @@ class Gatherer:
         self.ledger = CheckLedger()
         self.cleanup_failures: list[str] = []
         self._document: dict[str, Any] | None = None
+        self.extra: dict[str, Any] = {}    # further top-level keys of results.json (e.g. the fuzz seed)
 
     def add_report(self, report: Any) -> None:
         carried = getattr(report, RESULT_ATTRIBUTE, None)
         if carried:
             self.case_results[report.nodeid] = json.loads(carried)
+            for index, more in enumerate(json.loads(getattr(report, MORE_RESULTS_ATTRIBUTE, None) or "[]")):
+                self.case_results[f"{report.nodeid}#{index + 1}"] = more
         elif report.failed and report.nodeid not in self.case_results and report.when in ("setup", "call"):
             self.lost.append(f"{report.nodeid}: {outcome_of_report(report).value} without a result")
 
@@ -64,6 +68,7 @@ class Gatherer:
                 suite_version=__version__, schemas_sha256=tree_sha256(schemas_dir()),
                 server_url=self.server_url, embedded=self.embedded, started_ms=self.started_ms,
                 finished_ms=now_ms(), case_results=self.case_results.values(), check_results=self.check_results)
+            self._document.update(self.extra)
         return self._document
 
     def write(self, out_dir: Path) -> Path:

@@ -32,6 +32,16 @@ def add_options(parser: pytest.Parser) -> None:
                     help="an expectations file (YAML): listed failures end as xfailed, listed passes as xpassed")
     group.addoption("--dx-reruns", type=int, default=0, metavar="N",
                     help="run a failed case up to N more times; a pass on a rerun is `flaky` (default 0)")
+    group.addoption("--dx-fuzz-examples", type=int, default=0, metavar="N",
+                    help="fuzz every core route with N generated examples per route and mode (default 0: off)")
+    group.addoption("--dx-seed", type=int, metavar="N",
+                    help="the fuzzing seed (default: 0 when $CI is set, else random; shown in the header)")
+    group.addoption("--dx-fuzz-mode", action="append", default=[], choices=("positive", "negative", "stateful"),
+                    help="only this fuzzing mode (repeatable; default: all three)")
+    group.addoption("--dx-fuzz-container", action="append", default=[], metavar="ID",
+                    help="a container the fuzzer may use for container routes (never destroyed; repeatable)")
+    group.addoption("--dx-fuzz-only", action="store_true", default=False,
+                    help="run the fuzz items only (the cases are deselected)")
     # Set by `dxconform run` when it started the embedded reference server (recorded in results.json).
     group.addoption("--dx-embedded", action="store_true", default=False, help=argparse.SUPPRESS)
 
@@ -47,6 +57,11 @@ class DxOptions:
     embedded: bool
     expectations: Path | None = None
     reruns: int = 0
+    fuzz_examples: int = 0
+    seed: int | None = None
+    fuzz_modes: tuple[str, ...] = ()
+    fuzz_containers: tuple[str, ...] = ()
+    fuzz_only: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DxOptions:
@@ -57,6 +72,10 @@ class DxOptions:
             raise pytest.UsageError(f"--dx-server must be an http:// or https:// URL, got {option.dx_server!r}")
         if option.dx_reruns < 0:
             raise pytest.UsageError(f"--dx-reruns must be >= 0, got {option.dx_reruns}")
+        if option.dx_fuzz_examples < 0:
+            raise pytest.UsageError(f"--dx-fuzz-examples must be >= 0, got {option.dx_fuzz_examples}")
+        if option.dx_fuzz_only and option.dx_fuzz_examples == 0:
+            raise pytest.UsageError("--dx-fuzz-only needs --dx-fuzz-examples N (N > 0): nothing would run")
         return cls(server=option.dx_server.rstrip("/") if option.dx_server else None,
                    project=option.dx_project,
                    profiles=frozenset(option.dx_profile) if option.dx_profile else None,
@@ -65,7 +84,9 @@ class DxOptions:
                    case_roots=tuple(Path(p).resolve() for p in option.dx_cases),
                    embedded=option.dx_embedded,
                    expectations=Path(option.dx_expectations) if option.dx_expectations else None,
-                   reruns=option.dx_reruns)
+                   reruns=option.dx_reruns, fuzz_examples=option.dx_fuzz_examples, seed=option.dx_seed,
+                   fuzz_modes=tuple(dict.fromkeys(option.dx_fuzz_mode)),
+                   fuzz_containers=tuple(option.dx_fuzz_container), fuzz_only=option.dx_fuzz_only)
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile == "core" or profile in self.profiles
@@ -76,11 +97,11 @@ def tokens_from_environment() -> dict[str, str]:
     return {user: os.environ[name] for user, name in USERS_BY_ENV if os.environ.get(name)}
 
 
-def run_config(options: DxOptions, run_prefix: str) -> RunConfig:
+def run_config(options: DxOptions, run_prefix: str, seed: int = 0) -> RunConfig:
     if not options.server:
         raise pytest.UsageError("dxconform: --dx-server is not set (the URL of the server under test)")
     tokens = tokens_from_environment()
     if "alice" not in tokens:
         raise pytest.UsageError(f"dxconform: set {TOKEN_ENV} to the token of the first user")
     return RunConfig(server=options.server, tokens=tokens, project=options.project, profiles=options.profiles,
-                     timeout=options.timeout, run_prefix=run_prefix)
+                     timeout=options.timeout, run_prefix=run_prefix, seed=seed)

@@ -17,14 +17,19 @@ from ..gate.expectations import EXPECTED_KEY
 from ..model import Outcome, Result
 from ..reporting.results_json import scrub_text
 from ..reporting.summary import terminal_lines
+from . import fuzz_items
+from .fuzz_items import FuzzItem
 from .gather import CLEANUP_KEY, LEDGER_KEY, RESULT_ATTRIBUTE, Gatherer
 from .html_hooks import HtmlHooks, add_environment, failure_extras
 from .items import STATIC_MARKERS, CaseFile, CaseItem
 from .options import DxOptions, add_options, run_config, tokens_from_environment
 from .reruns import ATTEMPTS_KEY, attempts_json
+from .shard import add_shard_option, add_shard_section, select_shard
 from .state import STATE_KEY, ProcessState, read_expectations, state_of
 from .summary_lines import gate_lines
 
+# Loaded with this plugin: garbage-collector tuning of the run (gc_tuning.py says why).
+pytest_plugins = ["conformance.pytest_plugin.gc_tuning"]
 GATHERER_KEY = pytest.StashKey[Gatherer]()
 RUN_PREFIX_INPUT = "dx_run_prefix"
 
@@ -35,6 +40,7 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_shard_option(parser)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-metadata filled the environment table
@@ -52,17 +58,29 @@ def pytest_configure(config: pytest.Config) -> None:
         gatherer = Gatherer(options.server or "", options.embedded, tokens_from_environment().values(),
                             expectations=read_expectations(options))
         config.stash[GATHERER_KEY] = gatherer
+        plan = fuzz_items.configure(config, options)
+        gatherer.extra["seed"] = plan.seed
+        if plan.enabled:
+            gatherer.extra["fuzz"] = fuzz_items.plan_json(plan)
         config.pluginmanager.register(ControllerHooks(config, gatherer), "dxconform-controller")
         # Every pytest-html hook is optional: registered always, they run when pytest-html is loaded
         # (by entry point as "html", or with -p pytest_html.plugin under `dxconform run`).
         config.pluginmanager.register(HtmlHooks(gatherer), "dxconform-html")
         add_environment(config, gatherer)
+    if _is_worker(config):
+        fuzz_items.configure(config, options)
     config.stash[STATE_KEY] = ProcessState(config, options, run_prefix)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     node.workerinput[RUN_PREFIX_INPUT] = state_of(node.config).run_prefix
+    node.workerinput[fuzz_items.SEED_INPUT] = fuzz_items.plan_of(node.config).seed
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    plan = fuzz_items.plan_of(config)
+    return fuzz_items.header_line(plan) if plan.enabled else None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -71,7 +89,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: fuzz items are selected like cases
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    fuzz_items.add_items(session, items)
+    _deselect_profiles(config, items)
+    select_shard(config, items, lambda item: item.case.uid if isinstance(item, CaseItem) else item.nodeid)
+
+
+def _deselect_profiles(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Cases of a profile not asked for with --dx-profile are not part of the run (deselected, like -k)."""
     options = state_of(config).options
     keep, drop = [], []
@@ -103,6 +128,11 @@ def _result_json(item: CaseItem, result: Result) -> dict[str, Any]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = (yield).get_result()
+    if isinstance(item, FuzzItem):
+        attached = fuzz_items.attach_results(item, report, call, RESULT_ATTRIBUTE)
+        if attached and report.failed:
+            report.extras = [*getattr(report, "extras", []), *failure_extras(attached[0])]
+        return
     if not isinstance(item, CaseItem):
         return
     # The result rides on the report that decides the outcome: the call's, or the setup's if that failed.
@@ -152,6 +182,7 @@ class ControllerHooks:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         out = state_of(self.config).options.out
         if out is not None and not self.config.option.collectonly:
+            add_shard_section(self.config, self.gatherer.extra, self.gatherer.ledger.to_json())
             self.results_path = self.gatherer.write(out)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

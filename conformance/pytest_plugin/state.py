@@ -40,8 +40,11 @@ class ProcessState:
 
     def session(self) -> RunSession:
         if self._session is None:
+            from .fuzz_items import plan_of  # (fuzz_items imports this module)
+
             suite = self.loaded().suite
-            self._session = RunSession(run_config(self.options, self.run_prefix), suite)
+            config = run_config(self.options, self.run_prefix, seed=plan_of(self.config).seed)
+            self._session = RunSession(config, suite)
         return self._session
 
     @property

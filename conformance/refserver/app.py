@@ -101,6 +101,8 @@ class RefServerApp:
         for f in self.faults:
             if f.stall and scope["path"].endswith(f.stall[0]):
                 await asyncio.sleep(f.stall[1])
+        if self.settings.latency_ms:
+            await asyncio.sleep(self.settings.latency_ms / 1000)
         if body is None:
             response = error_response(errors.InvalidInput("request body too large"))
         else:

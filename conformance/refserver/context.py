@@ -26,6 +26,9 @@ class Settings:
     users: dict[str, str] = field(default_factory=lambda: {"alice": "alice-token", "bob": "bob-token"})
     # Names of deliberate faults to switch on (faults.py); empty for a conforming server.
     faults: frozenset[str] = frozenset()
+    # Delay added to every answer (ms), as a remote server's network latency: benchmarks/parallel.py. It is
+    # an asyncio sleep, so concurrent requests wait side by side, as they would on a real network.
+    latency_ms: int = 0
 
 
 @dataclass

@@ -99,7 +99,8 @@ def _link(node: dict, found: list[str]) -> None:
         # {"id", "project"}: a link to an object in a given project.
         if isinstance(target.get("id"), str) and set(target) <= {"id", "project"} and \
                 isinstance(target.get("project", ""), str):
-            found.append(target["id"])
+            if id_class(target["id"]) is not None:  # as for the string form: only an object ID links
+                found.append(target["id"])
             return
         # Job-based object reference: {"job" | "analysis": ID, "field": name (, "index")}; not a data link.
         if (isinstance(target.get("job"), str) or isinstance(target.get("analysis"), str)) and \

@@ -7,14 +7,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
-import jsonschema
 import jsonschema_rs
 import referencing
 import referencing.exceptions
 import referencing.jsonschema
+
+if TYPE_CHECKING:
+    import jsonschema
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 # schemas/ files that are data about the API, not JSON Schema documents.
@@ -90,7 +92,8 @@ class SchemaValidator:
     """Validates instances against one schema (given by URI) of the registry.
 
     is_valid() uses jsonschema-rs (fast, for the hot path of checking every answer); errors() uses Python
-    jsonschema, whose messages are the readable ones. Both check formats.
+    jsonschema, whose messages are the readable ones. Both check formats. The jsonschema validator is built
+    (and jsonschema imported: ~0.8 s, its IRI format grammars) only when an instance fails.
     """
 
     def __init__(self, uri: str, registry: referencing.Registry, rs_registry: jsonschema_rs.Registry):
@@ -98,8 +101,17 @@ class SchemaValidator:
         wrapper = {"$schema": DRAFT_2020_12, "$ref": uri}
         self._fast = jsonschema_rs.Draft202012Validator(
             wrapper, registry=rs_registry, validate_formats=True, retriever=_refuse_rs_retrieval)
-        self._readable = jsonschema.Draft202012Validator(
-            wrapper, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        self._wrapper, self._registry = wrapper, registry
+        self._readable_validator: jsonschema.Draft202012Validator | None = None
+
+    @property
+    def _readable(self) -> jsonschema.Draft202012Validator:
+        if self._readable_validator is None:
+            import jsonschema
+
+            self._readable_validator = jsonschema.Draft202012Validator(
+                self._wrapper, registry=self._registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        return self._readable_validator
 
     def is_valid(self, instance: Any) -> bool:
         return self._fast.is_valid(instance)

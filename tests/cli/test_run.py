@@ -100,7 +100,7 @@ def test_parallel_workers(tmp_path: Path) -> None:
     (["--server", "http://127.0.0.1:9", "--token", "t"], "cannot reach http://127.0.0.1:9"),
     (["--server", "ftp://example.invalid", "--token", "t"], "must be an http:// or https:// URL"),
     (["--server", "http://127.0.0.1:9"], "needs --token"),
-    (["--seed", "3"], "--seed is not implemented yet"),
+    (["--fuzz-examples", "-1"], "--fuzz-examples must be >= 0"),
     (["--embedded-fault", "no-such-fault"], "unknown fault"),
     (["-k", "no-case-has-this-name"], "no case matched"),
 ])

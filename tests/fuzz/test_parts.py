@@ -128,3 +128,27 @@ def test_config_refuses_what_cannot_run():
     config = FuzzConfig("http://127.0.0.1:1", {"alice": "t"})
     assert config.run_prefix.startswith("dxc-fuzz-") and config.seed_for("a") == config.seed_for("a")
     assert config.seed_for("a") != config.seed_for("b")
+
+
+def test_draws_do_not_depend_on_which_local_modules_are_loaded(tmp_path, monkeypatch):
+    """Hypothesis mixes literals of loaded local modules into its draws; fuzzing must not (same seed, same
+    requests, whether a run loaded the CLI, a pytest worker or a test module)."""
+    import importlib
+
+    from hypothesis import strategies as st
+
+    from conformance.fuzz.drive import explore  # (draws under cases.generate.global_constants_only)
+
+    def drawn() -> list:
+        seen: list = []
+        explore(st.lists(st.text(), min_size=3, max_size=6), 123, 120, seen.append)
+        return seen
+
+    before = drawn()
+    literals = ", ".join(repr(f"local-constant-{i}") for i in range(300))
+    (tmp_path / "dxc_literals_module.py").write_text(f"LITERALS = [{literals}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("dxc_literals_module")
+    after = drawn()
+    assert after == before
+    assert not any("local-constant-" in text for example in after for text in example)

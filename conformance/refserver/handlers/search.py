@@ -51,15 +51,19 @@ def _page(rows: Iterable[sqlite3.Row], checks: list[Check], limit: int) -> tuple
     return page, None
 
 
+# SQLite integers are 64-bit: a bound beyond them is clamped (same matches: no timestamp lies out there).
+_SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
+
+
 def _range_clause(column: str, bounds: tuple[int | None, int | None]) -> tuple[list[str], list[Any]]:
     after, before = bounds
     where, params = [], []
     if after is not None:
         where.append(f"{column} >= ?")
-        params.append(after)
+        params.append(min(max(after, _SQLITE_INT_MIN), _SQLITE_INT_MAX))
     if before is not None:
         where.append(f"{column} <= ?")
-        params.append(before)
+        params.append(min(max(before, _SQLITE_INT_MIN), _SQLITE_INT_MAX))
     return where, params
 
 

@@ -1,0 +1,89 @@
+"""The pieces the benchmarks rely on: the server's injected latency, and replaying recorded exchanges."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from conformance.refserver.context import Settings
+from conformance.refserver.server import RefServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from replay import Recording, _learn, replay  # noqa: E402
+
+HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
+LATENCY_MS = 200
+
+
+def whoami(url: str) -> float:
+    started = time.perf_counter()
+    answer = requests.post(url + "/system/whoami", data="{}", headers=HEADERS, timeout=10)
+    assert answer.status_code == 200 and answer.json()["id"] == "user-alice"
+    return time.perf_counter() - started
+
+
+def test_latency_delays_every_answer_and_concurrent_requests_wait_side_by_side():
+    with RefServer(settings=Settings(latency_ms=LATENCY_MS)) as server:
+        assert whoami(server.url) >= LATENCY_MS / 1000
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            each = list(pool.map(lambda _: whoami(server.url), range(4)))
+        together = time.perf_counter() - started
+    assert min(each) >= LATENCY_MS / 1000
+    # four requests in parallel take about one latency, not four (the sleep does not block the event loop)
+    assert together < 3 * LATENCY_MS / 1000
+
+
+def test_without_latency_answers_are_not_delayed():
+    with RefServer() as server:
+        assert min(whoami(server.url) for _ in range(3)) < LATENCY_MS / 1000
+
+
+def test_learning_maps_recorded_ids_and_urls_to_the_replayed_ones():
+    mapping: dict[str, str] = {}
+    _learn({"id": "project-" + "A" * 24, "name": "same", "url": "http://h:1/_dx/upload/abc",
+            "results": [{"id": "file-" + "B" * 24}], "project-" + "C" * 24: {"level": "ADMINISTER"}},
+           {"id": "project-" + "X" * 24, "name": "same", "url": "http://h:2/_dx/upload/xyz",
+            "results": [{"id": "file-" + "Y" * 24}], "project-" + "Z" * 24: {"level": "ADMINISTER"}}, mapping)
+    assert mapping == {"project-" + "A" * 24: "project-" + "X" * 24, "http://h:1/_dx/upload/abc":
+                       "http://h:2/_dx/upload/xyz", "file-" + "B" * 24: "file-" + "Y" * 24,
+                       "project-" + "C" * 24: "project-" + "Z" * 24}
+
+
+def test_a_recorded_sequence_replays_on_a_fresh_server_with_the_new_ids(tmp_path: Path):
+    """Record three dependent calls against one server, replay them on another: every status matches."""
+    lines = []
+    with RefServer() as server, requests.Session() as session:
+        t0 = time.time()
+
+        def recorded_call(path: str, body: dict) -> dict:
+            data = json.dumps(body).encode()
+            answer = session.post(server.url + path, data=data, headers=HEADERS, timeout=10)
+            lines.append({"t": time.time(), "wait": 0.0, "method": "POST", "url": server.url + path,
+                          "headers": HEADERS, "body": _b64(data), "status": answer.status_code,
+                          "answer": _b64(answer.content)})
+            return answer.json()
+
+        project = recorded_call("/project/new", {"name": "replayed"})["id"]
+        record = recorded_call("/record/new", {"project": project, "name": "r", "close": True})["id"]
+        assert recorded_call(f"/{record}/describe", {"project": project})["state"] == "closed"
+    recording_file = tmp_path / "exchanges.jsonl"
+    recording_file.write_text("\n".join(json.dumps(x) for x in [{"t0": t0}, *lines]) + "\n")
+    recording = Recording.read(recording_file)
+    assert len(recording.exchanges) == 3 and recording.before_first >= 0
+    result = replay(recording)
+    assert (result.sent, result.same_status) == (3, 3)
+    # the new server gave new IDs, and the replay sent them where the recorded ones were
+    assert result.mapping[project].startswith("project-") and result.mapping[project] != project
+    assert result.mapping[record].startswith("record-") and result.mapping[record] != record
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
