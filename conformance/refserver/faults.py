@@ -334,5 +334,4 @@ def select(names: frozenset[str] | set[str] | tuple[str, ...]) -> list[Fault]:
 
 
 # Faults kept in their own modules, registered on import (after FAULTS and fault() exist).
-from . import fuzz_faults, protocol_faults, store_faults  # noqa: E402, F401
-from . import diff_faults  # noqa: E402, F401
+from . import diff_faults, fuzz_faults, protocol_faults, store_faults  # noqa: E402, F401
