@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,8 +50,13 @@ def timed_run(work: Path, keyword: str | None, record_to: Path | None) -> tuple[
     seconds = time.perf_counter() - started
     if finished.returncode not in (0, 1):
         raise SystemExit(f"dxconform run failed (exit {finished.returncode}):\n{finished.stderr[-3000:]}")
-    summary = json.loads((out / "results.json").read_text()).get("summary", {})
-    return seconds, finished.returncode, summary
+    return seconds, finished.returncode, case_outcomes(out / "results.json")
+
+
+def case_outcomes(results_file: Path) -> dict[str, int]:
+    """Outcome counts of the cases (results.json's summary counts the per-check results too)."""
+    counts = Counter(r["outcome"] for r in json.loads(results_file.read_text())["results"] if r.get("kind") == "case")
+    return dict(sorted(counts.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         suite_times = [timed_run(work, args.keyword, None)[0] for _ in range(args.repeat)]
         replays = [replay(recording) for _ in range(args.repeat)]
     suite, best = min(suite_times), min(replays, key=lambda r: r.seconds)
-    print(f"suite:  {suite:7.2f} s  `dxconform run` wall time, {len(recording.exchanges)} requests, summary "
+    print(f"suite:  {suite:7.2f} s  `dxconform run` wall time, {len(recording.exchanges)} requests, cases "
           f"{summary} (the recording run took {recorded_seconds:.2f} s)")
     print(f"        of which {recording.before_first:.2f} s before the first request (start-up, case loading, "
           f"collection), {recording.span:.2f} s from the first to the last, and "

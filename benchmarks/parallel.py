@@ -11,7 +11,6 @@ and prints both wall times, their outcome counts and the speed-up (target >= 5x 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import queue
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from machine import machine  # noqa: E402
+from overhead import case_outcomes  # noqa: E402
 
 TARGET_SPEEDUP = 5.0
 LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)\s*$")
@@ -62,8 +62,7 @@ def timed_run(url: str, workers: int, out: Path, keyword: str | None) -> tuple[f
     if finished.returncode not in (0, 1):
         raise SystemExit(f"dxconform run -n {workers} failed (exit {finished.returncode}):\n"
                          f"{finished.stderr[-3000:]}")
-    summary = json.loads((out / "results.json").read_text()).get("summary", {})
-    return seconds, {k: v for k, v in summary.items() if v}, finished.returncode
+    return seconds, case_outcomes(out / "results.json"), finished.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
