@@ -12,41 +12,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
-import re
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from launch import start_listening  # noqa: E402
 from machine import machine  # noqa: E402
 from overhead import case_outcomes  # noqa: E402
 
 TARGET_SPEEDUP = 5.0
-LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)\s*$")
 CLI = [sys.executable, "-m", "conformance.cli.main"]
 
 
 def start_server(latency_ms: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", "0", "--latency-ms", str(latency_ms)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if m := LISTENING.match(lines.get(timeout=0.2)):
-                return proc, m.group(1)
-        except queue.Empty:
-            if proc.poll() is not None:
-                break
-    proc.kill()
-    raise SystemExit("the reference server did not start")
+    return start_listening(CLI + ["serve", "--host", "127.0.0.1", "--port", "0", "--latency-ms", str(latency_ms)],
+                           "the reference server")
 
 
 def timed_run(url: str, workers: int, out: Path, keyword: str | None) -> tuple[float, dict, int]:

@@ -14,39 +14,24 @@ import argparse
 import json
 import os
 import platform
-import queue
-import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import requests
+from launch import start_listening
 
 HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
-LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)\s*$")
 WARMUP = 200
 BLOCK = 50          # requests per path before switching: both paths see the same machine load
 
 
 def start(command: list[str]) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if m := LISTENING.match(lines.get(timeout=0.2)):
-                return proc, m.group(1)
-        except queue.Empty:
-            if proc.poll() is not None:
-                break
-    proc.kill()
-    raise SystemExit(f"{command[3]} did not start")
+    return start_listening(command, command[3])
 
 
 def percentile(samples: list[float], p: float) -> float:

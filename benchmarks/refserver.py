@@ -14,13 +14,10 @@ import argparse
 import hashlib
 import json
 import os
-import queue
-import re
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,13 +25,13 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from launch import start_listening  # noqa: E402
 from machine import machine  # noqa: E402
 
 MiB = 1024 * 1024
 PART = 5 * MiB                        # the server's minimumPartSize, and what dxpy uses for small files
 MAX_DESCRIBES_PER_CLIENT = 50_000     # the count bound of the describe phase (the time bound is --seconds)
 HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
-LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)\s*$")
 
 
 def start_server(db_path: str | None) -> tuple[subprocess.Popen, str]:
@@ -42,19 +39,7 @@ def start_server(db_path: str | None) -> tuple[subprocess.Popen, str]:
                "--closing-ms", "0"]
     if db_path:
         command += ["--db", db_path]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if m := LISTENING.match(lines.get(timeout=0.2)):
-                return proc, m.group(1)
-        except queue.Empty:
-            if proc.poll() is not None:
-                break
-    proc.kill()
-    raise SystemExit("the reference server did not start")
+    return start_listening(command, "the reference server", timeout=20)
 
 
 def call(session: requests.Session, url: str, path: str, body: dict | None = None) -> dict:
