@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .bundle import COMPONENTS_POINTER, Bundler
+from .schemas import declared_properties
 
 if TYPE_CHECKING:
     from . import Spec
@@ -174,25 +175,7 @@ def _add_links(spec: Spec, routes: list[Route], paths: dict[str, Any]) -> None:
 
 def input_properties(spec: Spec, route_key: str) -> set[str]:
     """Top-level property names a route's input schema declares, through $ref and allOf."""
-    uri = spec.schema_uri(route_key)
-    if uri is None:
-        return set()
-    resolver = spec.registry.resolver(base_uri=uri)
-    names: set[str] = set()
-    pending = [(resolver, resolver.lookup("#/$defs/input").contents)]
-    seen = 0
-    while pending and seen < 50:  # bounded: a schema that refers to itself must not loop
-        seen += 1
-        current, schema = pending.pop()
-        if not isinstance(schema, dict):
-            continue
-        names.update((schema.get("properties") or {}).keys())
-        if isinstance(schema.get("$ref"), str):
-            resolved = current.lookup(schema["$ref"])
-            pending.append((resolved.resolver, resolved.contents))
-        for part in schema.get("allOf") or []:
-            pending.append((current, part))
-    return names
+    return declared_properties(spec, route_key, "input", combinators=("allOf",)) or set()
 
 
 def operation_count(document: dict[str, Any]) -> int:

@@ -178,3 +178,37 @@ def tree_sha256(root: Path) -> str:
         digest.update(file.relative_to(root).as_posix().encode() + b"\0")
         digest.update(file.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+_ALL_COMBINATORS = ("allOf", "anyOf", "oneOf")
+_BRANCHES = ("then", "else")
+# A schema that refers to itself must not loop: no real schema nests deeper than this.
+_MAX_SCHEMAS_VISITED = 200
+
+
+def declared_properties(spec: Any, route_key: str, direction: str,
+                        combinators: tuple[str, ...] = _ALL_COMBINATORS) -> set[str] | None:
+    """Top-level property names of a route's input or output schema (through $ref, the given combinators and,
+    with all of them, if/then/else); None when schemas/ has no such schema."""
+    uri = spec.schema_uri(route_key)
+    doc = spec.method_doc(route_key)
+    if uri is None or doc is None or direction not in (doc.get("$defs") or {}):
+        return None
+    resolver = spec.registry.resolver(base_uri=uri)
+    names: set[str] = set()
+    pending = [(resolver, resolver.lookup(f"#/$defs/{direction}").contents)]
+    visited = 0
+    while pending and visited < _MAX_SCHEMAS_VISITED:
+        visited += 1
+        current, schema = pending.pop()
+        if not isinstance(schema, dict):
+            continue
+        names.update((schema.get("properties") or {}).keys())
+        if isinstance(schema.get("$ref"), str):
+            resolved = current.lookup(schema["$ref"])
+            pending.append((resolved.resolver, resolved.contents))
+        for keyword in combinators:
+            pending.extend((current, part) for part in schema.get(keyword) or [])
+        if combinators == _ALL_COMBINATORS:
+            pending.extend((current, schema[keyword]) for keyword in _BRANCHES if keyword in schema)
+    return names
