@@ -18,7 +18,7 @@ from .expand import expand, shipped_schema_routes
 from .match import PathError, parse_path
 from .model import CaseSpec, CaseSuite, Fixture, Location, Step
 from .template import BUILTIN_NAMES, names_in
-from .yamlmarks import MarkedDocument, YamlProblem, load_marked
+from .yamlmarks import MarkedDocument, YamlProblem, load_marked_file
 
 if TYPE_CHECKING:
     import jsonschema
@@ -129,11 +129,9 @@ def _expand(case: CaseSpec, filters: dict) -> list[CaseSpec]:
 
 def _read(path: Path, label: str, errors: list[CaseError]) -> MarkedDocument | None:
     try:
-        return load_marked(path.read_text(encoding="utf-8"))
+        return load_marked_file(path)
     except YamlProblem as problem:
         errors.append(CaseError(label, problem.line, problem.message))
-    except (OSError, UnicodeDecodeError) as problem:
-        errors.append(CaseError(label, 1, f"cannot read the file: {problem}"))
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -35,6 +36,15 @@ class MarkedDocument:
         while path and path not in self.lines:
             path = path[:-1]
         return self.lines.get(path, 1)
+
+
+def load_marked_file(path: str | Path) -> MarkedDocument:
+    """load_marked of a file's text; an unreadable file is a YamlProblem at line 1 too."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        raise YamlProblem(1, f"cannot read the file: {problem}") from None
+    return load_marked(text)
 
 
 def load_marked(text: str) -> MarkedDocument:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cases.yamlmarks import YamlProblem, load_marked
+from ..cases.yamlmarks import YamlProblem, load_marked_file
 
 DEFAULT_LEVEL = "SHOULD"
 LEVELS = ("MUST", "SHOULD", "MAY")
@@ -75,11 +75,9 @@ class DiffConfig:
 def load_config(path: str | Path) -> DiffConfig:
     label = str(path)
     try:
-        document = load_marked(Path(path).read_text(encoding="utf-8"))
+        document = load_marked_file(path)
     except YamlProblem as problem:
         raise DiffConfigError([f"{label}:{problem.line}: {problem.message}"]) from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise DiffConfigError([f"{label}:1: cannot read the file: {problem}"]) from None
     errors: list[str] = []
 
     def problem(where: tuple, message: str) -> None:

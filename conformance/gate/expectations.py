@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..cases.yamlmarks import YamlProblem, load_marked
+from ..cases.yamlmarks import YamlProblem, load_marked_file
 from ..model import Outcome
 from ..resources import schemas_dir
 
@@ -66,11 +66,9 @@ def load_expectations(path: str | Path) -> dict[str, Expectation]:
     """{result id: Expectation} from a YAML file; ExpectationsError listing every problem with its line."""
     label = str(path)
     try:
-        document = load_marked(Path(path).read_text(encoding="utf-8"))
+        document = load_marked_file(path)
     except YamlProblem as problem:
         raise ExpectationsError([f"{label}:{problem.line}: {problem.message}"]) from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise ExpectationsError([f"{label}:1: cannot read the file: {problem}"]) from None
     errors = []
     for error in _validator().iter_errors(document.data):
         where, message = _explain(error)
