@@ -35,7 +35,11 @@ class Outcome(StrEnum):
 
     PASSED = "passed"
     FAILED = "failed"
+    # The server does not have the route (its answer cannot be told from one to a method no server has),
+    # or the run cannot test the case (no token for the second user): nothing was tested.
     UNSUPPORTED = "unsupported"
+    # A check that found nothing to apply to on any exchange (retry_after where no 429/503 came back).
+    NOT_APPLICABLE = "not-applicable"
     SKIPPED = "skipped"
     FLAKY = "flaky"
     ERROR = "error"
@@ -299,8 +303,17 @@ class Result:
     # The step key of each exchange (parallel to `exchanges`; not in results.json): differential mode
     # matches two runs' exchanges step by step.
     exchange_steps: list[str] = field(default_factory=list)
+    # A check result's counts: exchanges its route had, and those its rule applied to (results.json
+    # `check_counts`; None for a case).
+    check_counts: dict[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        record = self._json()
+        if self.check_counts is not None:
+            record["check_counts"] = dict(self.check_counts)
+        return record
+
+    def _json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "area": Area(self.area).value, "topic": self.topic,
                 "level": Level(self.level).value, "profile": self.profile, "routes": list(self.routes),
                 "outcome": Outcome(self.outcome).value, "message": self.message, "source": self.source,

@@ -22,7 +22,8 @@ from conformance.model import (
     redact_authorization,
 )
 
-CONTRACT_OUTCOMES = ["passed", "failed", "unsupported", "skipped", "flaky", "error", "xfailed", "xpassed"]
+CONTRACT_OUTCOMES = ["passed", "failed", "unsupported", "not-applicable", "skipped", "flaky", "error", "xfailed",
+                     "xpassed"]
 CONTRACT_AREAS = ["url-forms", "json-input", "json-output", "data-types", "auth", "semantics"]
 CONTRACT_RESULT_KEYS = {"id", "title", "area", "topic", "level", "profile", "routes", "outcome", "message",
                         "source", "duration_ms", "exchanges"}

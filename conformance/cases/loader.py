@@ -92,6 +92,7 @@ def load_suite(paths: Iterable[str | Path], *, base: str | Path | None = None,
             errors.extend(schema_errors)
             continue
         data = document.data
+        errors.extend(_error_expectation_errors(document, label))
         for name, raw in (data.get("fixtures") or {}).items():
             line = document.line_of(("fixtures", name))
             if name in suite.fixtures:
@@ -120,6 +121,32 @@ def load_suite(paths: Iterable[str | Path], *, base: str | Path | None = None,
     if errors:
         raise CaseLoadError(sorted(errors, key=lambda e: (e.file, e.line)))
     return suite
+
+
+def _raw_steps(data: dict) -> Iterable[tuple[tuple, dict]]:
+    """(path, raw step) for every step of a schema-valid file: fixtures' and cases' steps and `finally` steps."""
+    owners = [(("fixtures", name), raw) for name, raw in (data.get("fixtures") or {}).items()]
+    owners += [(("cases", index), raw) for index, raw in enumerate(data.get("cases") or [])]
+    for path, owner in owners:
+        for key in ("steps", "finally"):
+            for index, step in enumerate(owner.get(key) or []):
+                yield path + (key, index), step
+
+
+def _error_expectation_errors(document: MarkedDocument, label: str) -> list[CaseError]:
+    """An `error` expectation is met only by an error answer (engine/expectations.py never accepts a 2xx
+    for it), so a step that also lists a 2xx in `status` says two things at once: refused here."""
+    errors = []
+    for path, step in _raw_steps(document.data):
+        expect = step.get("expect") or {}
+        statuses = expect.get("status")
+        statuses = statuses if isinstance(statuses, list) else [statuses]
+        successes = [s for s in statuses if isinstance(s, int) and 200 <= s < 300]
+        if "error" in expect and successes:
+            errors.append(CaseError(label, document.line_of(path + ("expect", "status")),
+                                    f"expect has `error` and the success status {successes[0]}: an error "
+                                    "expectation is never met by a 2xx answer (drop the 2xx, or the `error`)"))
+    return errors
 
 
 def _expand(case: CaseSpec, filters: dict) -> list[CaseSpec]:

@@ -13,7 +13,8 @@ from typing import Any
 
 from ..model import scrub
 
-BUNDLE_FORMAT = "dxconform-certification/1"
+# /2: suite.json records the scope (full or partial), the suite digest, the case counts, seed and fuzz budget.
+BUNDLE_FORMAT = "dxconform-certification/2"
 RUN_FILES = ("results.json", "report.html", "junit.xml")
 CONFIG_FILE, SUITE_FILE, MANIFEST_FILE = "config.json", "suite.json", "MANIFEST.sha256"
 REQUIRED_FILES = (*RUN_FILES, CONFIG_FILE, SUITE_FILE)

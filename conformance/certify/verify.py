@@ -1,4 +1,4 @@
-"""Verifying a certification bundle offline: every hash, the manifest's coverage, and the required profile."""
+"""Verifying a certification bundle offline: every hash, the manifest's coverage, the scope and the verdict."""
 
 from __future__ import annotations
 
@@ -12,17 +12,21 @@ from typing import Any
 from ..gate import gate_failures
 from ..model import Outcome
 from .bundle import BUNDLE_FORMAT, MANIFEST_FILE, REQUIRED_FILES, SUITE_FILE, sha256_hex
+from .scope import SCOPE_FULL, SCOPE_PARTIAL, scope_problems
 
-RESULTS_FORMAT = "dxconform-results/1"
+# Any version of results.json: verify reads only its results' ids, kinds, outcomes, levels and profiles.
+RESULTS_FORMAT = re.compile(r"^dxconform-results/\d+$")
 MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 MAX_MEMBER_BYTES = 1 << 30
 # A certification counts expected failures too: a listed failure is still a failure of the server.
 CERTIFICATION_FAILING = frozenset({Outcome.FAILED.value, Outcome.ERROR.value, Outcome.XFAILED.value})
+PASS, PARTIAL, FAIL = "PASS", "PARTIAL", "FAIL"
 
 
 @dataclass
 class Verification:
-    """What verify found: integrity problems (any one means the bundle cannot be trusted) and the verdict."""
+    """What verify found: integrity problems (any one means the bundle cannot be trusted), the profile's
+    failures, the scope suite.json records, and from them the verdict: PASS, PARTIAL or FAIL."""
 
     profile: str
     problems: list[str] = field(default_factory=list)
@@ -36,8 +40,30 @@ class Verification:
         return not self.problems
 
     @property
-    def passed(self) -> bool:
+    def profile_passed(self) -> bool:
+        """Every MUST result of the profile in the bundle passes (and there is at least one)."""
         return self.intact and self.counted > 0 and not self.failures
+
+    @property
+    def full(self) -> bool:
+        """The bundle records a run of the whole suite: scope full, and every case of the suite selected."""
+        selected, in_suite = self.suite.get("cases_selected"), self.suite.get("cases_in_suite")
+        return self.intact and self.suite.get("scope") == SCOPE_FULL and bool(selected) and selected == in_suite
+
+    @property
+    def partial(self) -> bool:
+        return self.intact and self.suite.get("scope") == SCOPE_PARTIAL
+
+    @property
+    def verdict(self) -> str:
+        """PASS: the full suite, and the profile passes; PARTIAL: a partial run whose profile passes; else FAIL."""
+        if self.profile_passed and self.full:
+            return PASS
+        return PARTIAL if self.profile_passed and self.partial else FAIL
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == PASS
 
 
 def read_members(path: Path) -> tuple[dict[str, bytes], list[str]]:
@@ -111,9 +137,11 @@ def check_documents(files: dict[str, bytes], verification: Verification) -> dict
         problems.append(f"{SUITE_FILE}: format {suite.get('format')!r}, expected {BUNDLE_FORMAT!r}")
     if not results:
         return {}
-    if results.get("format") != RESULTS_FORMAT or not isinstance(results.get("results"), list):
-        problems.append(f"results.json: not a {RESULTS_FORMAT} document")
+    if not RESULTS_FORMAT.match(str(results.get("format"))) or not isinstance(results.get("results"), list):
+        problems.append("results.json: not a dxconform-results document")
         return {}
+    if suite.get("format") == BUNDLE_FORMAT:
+        problems.extend(scope_problems(suite, results))
     for key in ("version", "schemas_sha256"):
         if suite and (results.get("suite") or {}).get(key) != suite.get(key):
             problems.append(f"results.json: suite {key} {(results.get('suite') or {}).get(key)!r} differs from "

@@ -7,6 +7,8 @@ from ._registry import (
     SERVER_SIDE,
     CheckContext,
     CheckInfo,
+    ChecksRun,
+    apply_checks,
     check,
     check_info,
     load_builtin_checks,
@@ -19,4 +21,4 @@ from .failures import CheckFailure, NotApplicable
 load_builtin_checks()
 
 __all__ = ["CHECKS", "CLIENT_CHECKS", "CLIENT_SIDE", "SERVER_SIDE", "CheckContext", "CheckFailure", "CheckInfo",
-           "NotApplicable", "check", "check_info", "load_builtin_checks", "registry_for", "run_check", "run_checks"]
+           "ChecksRun", "NotApplicable", "apply_checks", "check", "check_info", "load_builtin_checks", "registry_for", "run_check", "run_checks"]

@@ -115,28 +115,55 @@ def _findings(info: CheckInfo, outcome: Any) -> list[Finding]:
                     expected=failure.expected, actual=failure.actual) for failure in failures]
 
 
-def run_check(info: CheckInfo, ctx: CheckContext, exchange: Exchange) -> list[Finding]:
+@dataclass(frozen=True)
+class ChecksRun:
+    """What the checks made of one exchange: which looked at it, which of those had a rule that applied
+    (the others answered NotApplicable), and the findings of those that failed."""
+
+    looked: tuple[str, ...] = ()
+    applied: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+def apply_check(info: CheckInfo, ctx: CheckContext, exchange: Exchange) -> tuple[bool, list[Finding]]:
+    """(did the rule apply, findings) of one check on one exchange; a crash applies and is an internal finding."""
     try:
-        return _findings(info, info.function(ctx, exchange))
+        outcome = info.function(ctx, exchange)
     except CheckFailure as failure:
-        return _findings(info, failure)
+        return True, _findings(info, failure)
     except Exception as crash:  # a crashing check is a suite bug: report it, never hide the other checks
-        return [Finding(check=info.name, level=info.level, area=info.area, source=info.source,
-                        title="Check crashed", message=f"{type(crash).__name__}: {crash}", internal=True)]
+        return True, [Finding(check=info.name, level=info.level, area=info.area, source=info.source,
+                              title="Check crashed", message=f"{type(crash).__name__}: {crash}", internal=True)]
+    return not isinstance(outcome, NotApplicable), _findings(info, outcome)
+
+
+def run_check(info: CheckInfo, ctx: CheckContext, exchange: Exchange) -> list[Finding]:
+    return apply_check(info, ctx, exchange)[1]
+
+
+def apply_checks(ctx: CheckContext, exchange: Exchange, names: Iterable[str] | None = None,
+                 skip: Iterable[str] = (), side: str = SERVER_SIDE) -> ChecksRun:
+    """Every registered check of `side` (or those named, less `skip`) on one exchange."""
+    load_builtin_checks()
+    skipped = set(skip)
+    registry = registry_for(side)
+    selected = [registry[n] for n in names] if names is not None else list(registry.values())
+    looked, applied, findings = [], [], []
+    for info in selected:
+        if info.name in skipped:
+            continue
+        looked.append(info.name)
+        did_apply, found = apply_check(info, ctx, exchange)
+        if did_apply:
+            applied.append(info.name)
+        findings.extend(found)
+    return ChecksRun(tuple(looked), tuple(applied), tuple(findings))
 
 
 def run_checks(ctx: CheckContext, exchange: Exchange, names: Iterable[str] | None = None,
                skip: Iterable[str] = (), side: str = SERVER_SIDE) -> list[Finding]:
     """Every registered check of `side` (or those named) on one exchange; the findings of those that fail."""
-    load_builtin_checks()
-    skipped = set(skip)
-    registry = registry_for(side)
-    selected = [registry[n] for n in names] if names is not None else list(registry.values())
-    findings: list[Finding] = []
-    for info in selected:
-        if info.name not in skipped:
-            findings.extend(run_check(info, ctx, exchange))
-    return findings
+    return list(apply_checks(ctx, exchange, names, skip, side).findings)
 
 
 def load_builtin_checks() -> None:

@@ -39,7 +39,9 @@ def _schema_positions(ctx: CheckContext, exchange: Exchange, instance: Any):
 @requires_json
 def strict_int(ctx: CheckContext, exchange: Exchange):
     if not exchange.response.has_fractional_numbers:
-        return None  # fast path: no number in the body has a fraction, so none can violate the rule
+        # Fast path: no number in the body has a fraction, so none can violate the rule; with no number at
+        # all there was nothing to test.
+        return None if _has_number(exchange.response.json) else NotApplicable("no number in the answer")
     positions = _schema_positions(ctx, exchange, exchange.response.json_with_raw_numbers())
     if positions is None:
         return NotApplicable("no output schema for this route")
@@ -50,6 +52,14 @@ def strict_int(ctx: CheckContext, exchange: Exchange):
             failures.append(FractionalInteger(f"{dx_type} field written as {value.raw}", path=format_path(path),
                                               expected=f"JSON integer ({dx_type})", actual=value.raw))
     return failures
+
+
+def _has_number(node: Any) -> bool:
+    if isinstance(node, dict):
+        return any(_has_number(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_has_number(item) for item in node)
+    return isinstance(node, int | float) and not isinstance(node, bool)
 
 
 def _timestamp_positions(ctx: CheckContext, exchange: Exchange) -> Iterator[tuple[tuple, Any]]:
@@ -95,7 +105,7 @@ def timestamp_plausible(ctx: CheckContext, exchange: Exchange):
         elif value > latest:
             failures.append(ImplausibleTimestamp(f"timestamp {value} is more than a year in the future",
                                                  path=format_path(path), expected=f"<= {latest}", actual=value))
-    return failures
+    return failures if seen else NotApplicable("no timestamp in the answer")
 
 
 def _id_strings(node: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
@@ -122,7 +132,9 @@ def strict_id_alphabet(ctx: CheckContext, exchange: Exchange):
         return NotApplicable("the answer is client data")
     # A loose ID the client itself sent (an echo) is the client's, not one the server generated.
     sent = exchange.request.body.decode("utf-8", errors="replace")
+    ids = list(_id_strings(exchange.response.json, ()))
+    if not ids:
+        return NotApplicable("no entity ID in the answer")
     return [LooseEntityId(f"{value!r} uses letters outside 0-9BFGJKPQVXYZbfgjkpqvxyz", path=format_path(path),
                           expected=STRICT_ENTITY_ID.pattern, actual=value)
-            for path, value in _id_strings(exchange.response.json, ())
-            if not STRICT_ENTITY_ID.match(value) and value not in sent]
+            for path, value in ids if not STRICT_ENTITY_ID.match(value) and value not in sent]

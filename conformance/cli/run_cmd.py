@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from .main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 DEFAULT_OUT = "reports/latest"
-PROBE_TIMEOUT_S = 5.0
 PLUGIN = "conformance.pytest_plugin.plugin"
 TOKEN_ENV, TOKEN2_ENV = "DXCONFORM_TOKEN", "DXCONFORM_TOKEN2"
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
@@ -46,7 +45,12 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) 
     p.add_argument("--project", metavar="ID", help="an existing project the run may work in")
     p.add_argument("--out", metavar="DIR", default=default_out, help=f"output directory (default {default_out})")
     p.add_argument("--profile", action="append", default=[], metavar="NAME",
-                   help="an optional profile to run besides core (repeatable; default: every profile)")
+                   help="run only core and this optional profile's cases (repeatable; without it, the cases of "
+                        "every profile run)")
+    p.add_argument("--claims", action="append", default=[], metavar="NAME[,NAME...]",
+                   help="the profiles the server claims to implement (comma-separated or repeated; core always): "
+                        "a claimed profile whose routes are missing fails the run. Without a claim, a profile is "
+                        "detected by a probe of its routes, or reported as not implemented (no score)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only cases matching this pytest -k expression")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request deadline (default 30)")
     p.add_argument("-n", dest="workers", default="0", metavar="N",
@@ -101,6 +105,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise UsageError("--fuzz-mode and --fuzz-container apply to fuzzing: add --fuzz or --fuzz-examples N")
     if args.reruns < 0:
         raise UsageError(f"--reruns must be >= 0, got {args.reruns}")
+    _check_claims(getattr(args, "claims", None) or [])
     if getattr(args, "shard", None):
         from ..pytest_plugin.shard import parse_shard
         try:
@@ -119,6 +124,16 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(f"--server must be an http:// or https:// URL, got {args.server!r}")
         if args.embedded_fault:
             raise UsageError("--embedded-fault applies to the embedded server only (leave out --server)")
+
+
+def _check_claims(values: list[str]) -> None:
+    """An unknown profile name in --claims stops the run before anything is sent."""
+    from ..spec import load_spec
+
+    known = {route.profile for route in load_spec().routes}
+    for name in (n.strip() for value in values for n in value.split(",")):
+        if name and name not in known:
+            raise UsageError(f"--claims: unknown profile {name!r} (profiles: {', '.join(sorted(known))})")
 
 
 def _check_expectations(path: Path) -> None:
@@ -182,7 +197,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], boo
                                               ("bob", args.token2 or os.environ.get(TOKEN2_ENV))) if token}
     if "alice" not in tokens:
         raise UsageError(f"--server needs --token (or ${TOKEN_ENV})")
-    _probe(args.server.rstrip("/"), tokens["alice"])
+    _probe(args, args.server.rstrip("/"), tokens)
     yield args.server.rstrip("/"), tokens, False
 
 
@@ -194,21 +209,17 @@ def _lend_container(server) -> str:
     return create_container(server.app.db, "user-alice", name="dxconform fuzzing (lent)")
 
 
-def _probe(url: str, token: str) -> None:
-    """One /system/whoami with a short deadline: an unreachable server or a refused token ends the run
-    (exit 2); a slow answer does not (a hanging route is the suite's to report)."""
-    from ..engine.transport import Transport
+def _probe(args: argparse.Namespace, url: str, tokens: dict[str, str]) -> None:
+    """Before any case runs (cli/probe.py): whoami with each token, within the run's --timeout. No API at
+    the URL, a refused token, one user for both tokens, an unreachable server: exit 2, one sentence. No
+    second token: a warning naming the cases that will end as unsupported."""
+    from .probe import probe, warn_no_second_user
 
-    with Transport(url, {"alice": token}, timeout=PROBE_TIMEOUT_S) as transport:
-        exchange = transport.call("/system/whoami", user="alice")
-    if exchange.response is None and exchange.error is not None:
-        if exchange.error.kind in ("timeout", "deadline"):
-            print(f"dxconform: warning: {url}/system/whoami did not answer within {PROBE_TIMEOUT_S:g} s; "
-                  "running anyway", file=sys.stderr)
-            return
-        raise UsageError(f"cannot reach {url}: {exchange.error.kind} ({exchange.error.message[:200]})")
-    if exchange.response is not None and exchange.response.status == 401:
-        raise UsageError(f"{url} refused the token (401 on /system/whoami)")
+    sources = {"alice": "--token" if args.token else f"${TOKEN_ENV}",
+               "bob": "--token2" if args.token2 else f"${TOKEN2_ENV}"}
+    probe(url, tokens, sources, timeout=args.timeout)
+    if "bob" not in tokens:
+        warn_no_second_user(_cases_dir(args), "--token2")
 
 
 @contextlib.contextmanager
@@ -237,7 +248,7 @@ def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedde
             "-c", os.devnull, "--rootdir", str(cases.parent), "--noconftest",
             "--dx-server", server, "--dx-cases", str(cases), "--dx-out", str(out),
             "--dx-timeout", f"{args.timeout:g}", "--dx-reruns", str(args.reruns),
-            "--junitxml", str(out / "junit.xml"), "--html", str(out / "report.html"), "--self-contained-html",
+            "--html", str(out / "report.html"), "--self-contained-html",
             "-n", args.workers]
     if embedded:
         argv.append("--dx-embedded")
@@ -245,6 +256,8 @@ def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedde
         argv += ["--dx-project", args.project]
     for profile in args.profile:
         argv += ["--dx-profile", profile]
+    for claim in getattr(args, "claims", None) or []:
+        argv += ["--dx-claims", claim]
     if args.keyword:
         argv += ["-k", args.keyword]
     if getattr(args, "expectations", None):

@@ -22,6 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "collateral over every case)")
     p.add_argument("--no-clean", action="store_true", help="skip the clean run")
     p.add_argument("--out", metavar="DIR", help="keep each run's output under DIR (and DIR/selftest.json)")
+    p.add_argument("--record", metavar="FILE",
+                   help="write the measured score of the whole catalogue (with the clean run) to FILE as JSON, for "
+                   "the docs (python -m conformance.docgen renders docs/selftest-score.json into README and "
+                   "docs/selftest.md); refuses --fault, --quick, --no-clean")
     p.add_argument("--list", action="store_true", help="print the catalogue (fault, area, rule, killers) and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="list the collateral results of each fault")
     p.add_argument("--cases", metavar="DIR", help=argparse.SUPPRESS)
@@ -41,6 +45,22 @@ def _entries(args: argparse.Namespace):
     if not chosen:
         raise UsageError("no fault selected")
     return list(chosen)
+
+
+def _refuse_partial_record(args: argparse.Namespace) -> None:
+    """A recorded score is the whole catalogue's, with the clean run: a subset would pass for the score."""
+    partial = [flag for flag, given in (("--fault", bool(args.fault)), ("--quick", args.quick),
+                                        ("--no-clean", args.no_clean), ("--cases", bool(args.cases))) if given]
+    if args.record and partial:
+        raise UsageError(f"--record measures the whole catalogue with its clean run: drop {', '.join(partial)}")
+
+
+def _write_record(result, args: argparse.Namespace) -> None:
+    from ..selftest.record import record_of, write_record
+
+    path = Path(args.record)
+    write_record(record_of(result, workers=args.workers, whole=args.whole), path)
+    print(f"recorded: {path} (python -m conformance.docgen puts it into README.md and docs/selftest.md)")
 
 
 def _print_catalogue(entries) -> None:
@@ -69,6 +89,7 @@ def _line(verdict, verbose: bool) -> str:
 
 def selftest(args: argparse.Namespace) -> int:
     entries = _entries(args)
+    _refuse_partial_record(args)
     if args.list:
         _print_catalogue(entries)
         return EXIT_OK
@@ -88,6 +109,8 @@ def selftest(args: argparse.Namespace) -> int:
                    out_root=Path(args.out).resolve() if args.out else None, cases=args.cases, on_verdict=show)
     clean = "skipped" if result.clean is None else ("0 failures" if result.clean.caught else "NOT CLEAN")
     print(f"score: {result.caught}/{len(result.verdicts)} faults caught; clean server: {clean}")
+    if args.record:
+        _write_record(result, args)
     if result.escaped:
         print("escaped: " + ", ".join(v.fault for v in result.escaped), file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_FAILED

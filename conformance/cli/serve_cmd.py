@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 
 from .main import UsageError
 
@@ -25,14 +26,73 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+@dataclass(frozen=True)
+class FaultGroup:
+    """A titled group of `--fault list`: a header and rows of (name, area, [level,] rule), the rule last."""
+
+    title: str
+    note: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def heading(self) -> str:
+        count = len(self.rows)
+        return f"{self.title}, {count} fault{'' if count == 1 else 's'} ({self.note}):"
+
+
+def fault_groups() -> list[FaultGroup]:
+    """The faults by what must catch them: the self-test catalogue, fuzzing alone, differential mode alone, and
+    (only when some exist) faults that nothing sweeps yet. The grouping lives here, on the engine's side of
+    the seam: the reference server defines the faults and knows nothing of the catalogue."""
+    from ..refserver.diff_faults import DIFF_FAULTS
+    from ..refserver.faults import FAULTS
+    from ..refserver.fuzz_faults import FUZZ_FAULTS
+    from ..selftest import CATALOGUE
+
+    swept = {e.fault for e in CATALOGUE}
+
+    def group(title: str, note: str, names: list[str]) -> FaultGroup:
+        return FaultGroup(title, note, ("fault", "area", "rule it breaks"),
+                          tuple((name, FAULTS[name].area, FAULTS[name].rule) for name in names))
+
+    def only(kind: frozenset[str]) -> list[str]:
+        return [name for name in FAULTS if name in kind and name not in swept]
+
+    groups = [
+        FaultGroup("Self-test catalogue", "`dxconform selftest` sweeps these; `selftest --list` shows their killers",
+                   ("fault", "area", "level", "rule it breaks"),
+                   tuple((e.fault, e.area, e.level, e.rule) for e in CATALOGUE)),
+        group("Fuzzing only", "caught by fuzzing, `dxconform run --fuzz`; tests/fuzz", only(FUZZ_FAULTS)),
+        group("Differential only", "caught by `dxconform diff` against a golden recording; tests/differential",
+              only(DIFF_FAULTS)),
+    ]
+    unswept = [name for name in FAULTS if name not in swept | FUZZ_FAULTS | DIFF_FAULTS]
+    if unswept:
+        groups.append(group("In no sweep", "no catalogue entry, not a fuzzing or differential fault", unswept))
+    return groups
+
+
+def aligned(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    """Rows as lines whose columns start at the same offset: every column but the last padded to its widest."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [indent + "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]])
+            for row in rows]
+
+
+def render_fault_list(groups: list[FaultGroup]) -> str:
+    """Each group under its heading (with its count), header row first, a blank line between groups."""
+    return "\n\n".join("\n".join([group.heading(), *aligned([group.header, *group.rows])]) for group in groups)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..refserver.context import Settings
     from ..refserver.faults import FAULTS
     from ..refserver.server import free_port, serve_forever
 
     if "list" in args.fault:
-        for f in FAULTS.values():
-            print(f"{f.name:28} {f.area:12} breaks: {f.rule}")
+        print(render_fault_list(fault_groups()))
         return 0
     unknown = sorted(set(args.fault) - set(FAULTS))
     if unknown:

@@ -42,7 +42,8 @@ def _case_counts(spec):
 
 
 def route_rows(spec, counts) -> list[dict[str, Any]]:
-    return [{**route.as_json(), "cases": counts.per_route.get(route.route, 0)} for route in spec.routes]
+    return [{**route.as_json(), "cases": counts.per_route.get(route.route, 0),
+             "probes": counts.probes.get(route.route, 0)} for route in spec.routes]
 
 
 def run_routes(args: argparse.Namespace) -> int:
@@ -62,26 +63,30 @@ def run_routes(args: argparse.Namespace) -> int:
 def render_table(rows: list[dict[str, Any]]) -> str:
     """An aligned table, one route a line, and a footer of counts per profile."""
     yes_no = {True: "yes", False: "-"}
-    header = ("ROUTE", "URL FORM", "KIND", "PROFILE", "INPUT", "OUTPUT", "CASES")
+    header = ("ROUTE", "URL FORM", "KIND", "PROFILE", "INPUT", "OUTPUT", "CASES", "PROBES")
     lines = [header] + [
         (r["route"], r["url_form"], r["subject_kind"], r["profile"], yes_no[r["has_input_schema"]],
-         yes_no[r["has_output_schema"]], str(r["cases"]))
+         yes_no[r["has_output_schema"]], str(r["cases"]), str(r["probes"]))
         for r in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     out.append("")
-    routes, schemas, covered = Counter(), Counter(), Counter()
+    routes, schemas, covered, probed = Counter(), Counter(), Counter(), Counter()
     for r in rows:
         routes[r["profile"]] += 1
         schemas[r["profile"]] += r["has_input_schema"] and r["has_output_schema"]
         covered[r["profile"]] += r["cases"] > 0
+        probed[r["profile"]] += r["cases"] == 0 and r["probes"] > 0
     name_width = max(len(p) for p in routes)
     for profile, n in sorted(routes.items(), key=lambda kv: (-kv[1], kv[0])):
         out.append(f"{profile.ljust(name_width)}  {n:3d} routes, {schemas[profile]:3d} with schemas, "
-                   f"{covered[profile]:3d} covered by cases")
+                   f"{covered[profile]:3d} covered by cases, {probed[profile]:3d} only probed (URL-form cases)")
     out.append(f"{'total'.ljust(name_width)}  {len(rows):3d} routes, {sum(schemas.values()):3d} with schemas, "
-               f"{sum(covered.values()):3d} covered by cases")
+               f"{sum(covered.values()):3d} covered by cases, {sum(probed.values()):3d} only probed (URL-form "
+               "cases)")
+    out.append("CASES: cases that test the route's behaviour; PROBES: URL-form cases (absent IDs, empty input) "
+               "that only show the route is there.")
     return "\n".join(out) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""Documentation generated from the code: the pages and page regions under docs/ that must never drift."""
+"""Documentation generated from the code: the pages and page regions (docs/, README.md) that must never drift."""
 
 from __future__ import annotations
 
@@ -7,35 +7,37 @@ from pathlib import Path
 from .regions import RegionError, fill_region, whole_page
 from .targets import TARGETS, Target
 
-DEFAULT_DOCS = Path(__file__).resolve().parents[2] / "docs"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DOCS = DEFAULT_ROOT / "docs"
 
 
-def generate(docs: Path = DEFAULT_DOCS) -> dict[Path, str]:
-    """{page path: its text as the code says it should be}, for every page docgen writes to."""
+def generate(root: Path = DEFAULT_ROOT) -> dict[Path, str]:
+    """{page path: its text as the code says it should be}, for every page docgen writes to under `root`
+    (the repository root)."""
     pages: dict[Path, str] = {}
     for target in TARGETS:
-        path = docs / target.page
-        content = target.render(docs)
+        path = root / target.page
+        content = target.render(root)
         if target.region is None:
             pages[path] = whole_page(content)
         else:
             current = pages.get(path)
             if current is None:
                 current = path.read_text(encoding="utf-8") if path.is_file() else ""
-            pages[path] = fill_region(current, target.region, content, page=f"docs/{target.page}")
+            pages[path] = fill_region(current, target.region, content, page=target.page)
     return pages
 
 
-def stale_pages(docs: Path = DEFAULT_DOCS) -> list[Path]:
+def stale_pages(root: Path = DEFAULT_ROOT) -> list[Path]:
     """The pages whose text on disk differs from what generate() gives."""
-    return [path for path, text in generate(docs).items()
+    return [path for path, text in generate(root).items()
             if not path.is_file() or path.read_text(encoding="utf-8") != text]
 
 
-def write_pages(docs: Path = DEFAULT_DOCS) -> list[Path]:
+def write_pages(root: Path = DEFAULT_ROOT) -> list[Path]:
     """Write every page that changed; the list of those written."""
     written = []
-    for path, text in generate(docs).items():
+    for path, text in generate(root).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -43,4 +45,5 @@ def write_pages(docs: Path = DEFAULT_DOCS) -> list[Path]:
     return written
 
 
-__all__ = ["DEFAULT_DOCS", "TARGETS", "RegionError", "Target", "generate", "stale_pages", "write_pages"]
+__all__ = ["DEFAULT_DOCS", "DEFAULT_ROOT", "TARGETS", "RegionError", "Target", "generate", "stale_pages",
+           "write_pages"]

@@ -20,14 +20,27 @@ def end_marker(name: str) -> str:
     return f"<!-- end generated: {name} -->"
 
 
-def fill_region(text: str, name: str, content: str, page: str = "page") -> str:
-    """`text` with the region `name` holding exactly `content` (markers kept, one blank line either side)."""
-    pattern = re.compile(re.escape(begin_marker(name)) + r".*?" + re.escape(end_marker(name)), re.DOTALL)
-    found = pattern.findall(text)
+def region_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(re.escape(begin_marker(name)) + r"(.*?)" + re.escape(end_marker(name)), re.DOTALL)
+
+
+def the_one_region(text: str, name: str, page: str) -> re.Match[str]:
+    found = list(region_pattern(name).finditer(text))
     if len(found) != 1:
         raise RegionError(f"{page}: expected one region {name!r} between its markers, found {len(found)}")
+    return found[0]
+
+
+def fill_region(text: str, name: str, content: str, page: str = "page") -> str:
+    """`text` with the region `name` holding exactly `content` (markers kept, one blank line either side)."""
+    match = the_one_region(text, name, page)
     body = f"{begin_marker(name)}\n\n{content.rstrip()}\n\n{end_marker(name)}"
-    return pattern.sub(lambda _: body, text)
+    return text[:match.start()] + body + text[match.end():]
+
+
+def region_text(text: str, name: str, page: str = "page") -> str:
+    """What the region `name` of `text` holds now, without its markers and the blank lines around it."""
+    return the_one_region(text, name, page).group(1).strip("\n")
 
 
 def whole_page(content: str) -> str:

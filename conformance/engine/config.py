@@ -30,6 +30,12 @@ class RunConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     run_prefix: str = field(default_factory=new_run_prefix)
     seed: int = 0   # drives the examples of generated cases (`generate:`): the same seed, the same values
+    # The profiles the user says the server implements (--claims): a route of one of them that the server
+    # lacks fails its cases instead of making them unsupported. core is always claimed.
+    claims: frozenset[str] = frozenset({CORE_PROFILE})
+
+    def claimed(self, profile: str) -> bool:
+        return profile == CORE_PROFILE or profile in self.claims
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile in self.profiles or profile == CORE_PROFILE

@@ -29,17 +29,20 @@ class CheckLedger:
         self._lock = threading.Lock()
 
     def record(self, route: str | None, checks_run: Iterable[str], findings: Iterable[Finding],
-               profile: str = "core") -> None:
-        """One exchange on `route` (of `profile`): every check in `checks_run` looked at it; `findings` are
-        what they found."""
+               profile: str = "core", applied: Iterable[str] | None = None) -> None:
+        """One exchange on `route` (of `profile`): every check in `checks_run` looked at it, those in `applied`
+        (all of them when None) had a rule that applied to it; `findings` are what they found."""
         route = route or NO_ROUTE
         by_check: dict[str, list[Finding]] = {}
         for finding in findings:
             by_check.setdefault(finding.check, []).append(finding)
+        checks_run = list(checks_run)
+        applied_to = set(checks_run if applied is None else applied)
         with self._lock:
             for name in checks_run:
                 entry = self._entry(name, route, profile)
                 entry["exchanges"] += 1
+                entry["applied"] += 1 if name in applied_to or name in by_check else 0
                 for finding in by_check.get(name, []):
                     if finding.internal:
                         entry["crashes"] += 1
@@ -53,7 +56,7 @@ class CheckLedger:
         key = check_result_id(check, route)
         if key not in self._entries:
             self._entries[key] = {"check": check, "route": route, "profile": profile, "exchanges": 0,
-                                  "findings": 0, "crashes": 0, "levels": {}, "first": None}
+                                  "applied": 0, "findings": 0, "crashes": 0, "levels": {}, "first": None}
         return self._entries[key]
 
     def to_json(self) -> dict[str, Any]:
@@ -70,6 +73,8 @@ class CheckLedger:
                 entry = self._entry(other["check"], other["route"], other.get("profile", "core"))
                 for count in ("exchanges", "findings", "crashes"):
                     entry[count] += other[count]
+                # A ledger written before checks told "not applicable" apart counted every exchange.
+                entry["applied"] += other.get("applied", other["exchanges"])
                 for level, count in other["levels"].items():
                     entry["levels"][level] = entry["levels"].get(level, 0) + count
                 if entry["first"] is None:
@@ -103,9 +108,13 @@ def _result(entry: dict[str, Any]) -> Result:
     elif entry["crashes"]:
         outcome = Outcome.ERROR
         message = f"the check crashed {entry['crashes']} time(s): {(entry['first'] or {}).get('message', '')}"
+    elif not entry["applied"]:
+        # Nothing to test: e.g. retry_after on a route that never answered 429 or 503. Not a pass.
+        outcome = Outcome.NOT_APPLICABLE
+        message = f"the rule applied to none of the {entry['exchanges']} exchange(s) on this route"
     else:
         outcome = Outcome.PASSED
-        message = f"{entry['exchanges']} exchange(s) checked"
+        message = f"the rule applied to {entry['applied']} of {entry['exchanges']} exchange(s); all met it"
     findings = [Finding(check=entry["check"], level=level, area=info.area, source=info.source,
                         title=entry["first"].get("title", ""), message=entry["first"].get("message", ""),
                         path=entry["first"].get("path", ""), expected=entry["first"].get("expected"),
@@ -115,4 +124,6 @@ def _result(entry: dict[str, Any]) -> Result:
                   title=info.title if info else entry["check"], area=info.area if info else "json-output",
                   topic="checks", level=level, profile=entry["profile"], outcome=outcome,
                   source=info.source if info else "", routes=[entry["route"]] if entry["route"] != NO_ROUTE else [],
-                  message=message, findings=findings)
+                  message=message, findings=findings,
+                  check_counts={"exchanges": entry["exchanges"], "applied": entry["applied"],
+                                "findings": entry["findings"]})

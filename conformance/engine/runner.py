@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cases.model import CaseSpec, CaseSuite, Fixture, Step
 from ..cases.template import TemplateError, names_in, render
 from ..model import Exchange, Finding, Level, Outcome, Result
-from .config import CORE_PROFILE
 from .session import RunFixture, RunSession, SetupError
 from .steps import MissingUser, StepRun, run_step
 
@@ -24,9 +24,10 @@ class CaseRun:
     exchanges: list[Exchange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     failure: str | None = None            # the first step (fixture or case) that missed its expectations
-    not_implemented: bool = False         # ... and its answer said "not implemented" on an optional route
+    absent: str | None = None             # evidence that the server lacks an optional route a step called
     error: str | None = None              # a transport error or a setup problem
     skipped: str | None = None
+    unsupported: str | None = None        # the run cannot test the case: no token for its second user
     finally_failure: str | None = None
     notes: list[str] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
@@ -36,7 +37,7 @@ class CaseRun:
 
     @property
     def stopped(self) -> bool:
-        return bool(self.failure or self.error or self.skipped)
+        return bool(self.failure or self.error or self.skipped or self.unsupported)
 
     def absorb(self, run: StepRun, label: str, *, main: bool, key: str = "") -> None:
         self.exchanges.extend(run.exchanges)
@@ -47,6 +48,8 @@ class CaseRun:
         if main:
             called = [e.route for e in run.exchanges if e.route] + ([run.route] if run.route else [])
             self.routes.extend(route for route in dict.fromkeys(called) if route not in self.routes)
+        if run.absent and self.absent is None:
+            self.absent = f"{label}: {run.absent}"
         if run.error is not None:
             self.error = self.error or f"{label}: no answer ({run.error})"
         elif run.misses:
@@ -54,7 +57,6 @@ class CaseRun:
             more = f" (+{len(run.misses) - MAX_MISSES_SHOWN} more)" if len(run.misses) > MAX_MISSES_SHOWN else ""
             if self.failure is None:
                 self.failure = f"{label}: {shown}{more}"
-                self.not_implemented = run.not_implemented
 
 
 def _label(phase: str, index: int, step: Step, saved: dict[str, Any]) -> str:
@@ -77,7 +79,8 @@ def _run_steps(session: RunSession, steps: tuple[Step, ...], saved: dict[str, An
             state.failure = state.failure or f"{label}: {problem}"
             return
         except MissingUser as missing:
-            state.skipped = f"{label}: needs a token for user {missing.args[0]!r} (--token2)"
+            state.unsupported = (f"no token for the second user (--token2): {label} runs as user "
+                                 f"{missing.args[0]!r}")
             return
         state.absorb(run, label, main=main, key=f"{phase} {index + 1}")
         if not run.ok:
@@ -147,15 +150,18 @@ def _names(steps: tuple[Step, ...]) -> set[str]:
     return found
 
 
-def _outcome(case: CaseSpec, state: CaseRun) -> tuple[Outcome, str]:
+def _outcome(case: CaseSpec, state: CaseRun, claimed: Callable[[str], bool]) -> tuple[Outcome, str]:
     blocking = [f for f in state.findings if f.level == Level.MUST and not f.internal]
+    if state.unsupported:
+        return Outcome.UNSUPPORTED, state.unsupported
     if state.error:
         return Outcome.ERROR, state.error
     if state.skipped:
         return Outcome.SKIPPED, state.skipped
+    if state.absent and not claimed(case.profile):
+        # Passed or failed, the answer came from a method the server does not have: nothing was tested.
+        return Outcome.UNSUPPORTED, f"the server does not have this route: {state.absent}"
     if state.failure:
-        if state.not_implemented and case.profile != CORE_PROFILE:
-            return Outcome.UNSUPPORTED, f"not implemented by the server: {state.failure}"
         return Outcome.FAILED, state.failure
     if blocking:
         first = blocking[0]
@@ -180,7 +186,7 @@ def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None
         state.skipped = f"profile {case.profile!r} is not selected"
     else:
         _execute(session, case, suite, saved, state)
-    outcome, message = _outcome(case, state)
+    outcome, message = _outcome(case, state, session.config.claimed)
     message = "; ".join(filter(None, [message, *state.notes]))
     declared = [r for r in case.routes if "{" not in r]
     return Result(id=case.uid, title=case.title, area=case.area, topic=case.topic, level=case.level,

@@ -9,6 +9,7 @@ from typing import Any
 from ..cases.model import CaseSuite, Fixture
 from ..model import REDACTED
 from ..spec import load_spec
+from .absence import AbsenceJudge
 from .config import CORE_PROFILE, RunConfig
 from .ledger import CheckLedger
 from .tracker import Tracker
@@ -50,6 +51,7 @@ class RunSession:
         self.tracker = Tracker(config.run_prefix)
         self.ledger = CheckLedger()
         self.run_fixtures: dict[str, RunFixture] = {}
+        self.absence = AbsenceJudge(self._send_control)
         self.cleanup_report: Any = None
         self.hung_routes: dict[str, int] = {}   # route key -> timeouts in a row
         self._work_project: str | None = config.project
@@ -79,6 +81,16 @@ class RunSession:
             self.hung_routes[route] = self.hung_routes.get(route, 0) + 1
         elif exchange.response is not None:
             self.hung_routes.pop(route, None)
+
+    def _send_control(self, path: str, user: str | None) -> Any:
+        return self.transport.call(path, user=user, json_body={})
+
+    def absent_route(self, exchange: Any, user: str | None) -> str | None:
+        """Evidence that the server lacks the (optional) route of `exchange`, or None (absence.py says how it
+        is told; core routes are never asked: a core route the server lacks fails its cases)."""
+        if exchange.route is None or self.route_profile(exchange.route) == CORE_PROFILE:
+            return None
+        return self.absence.judge(exchange, user)
 
     def route_hangs(self, route: str) -> bool:
         return self.hung_routes.get(route, 0) >= HUNG_ROUTE_LIMIT

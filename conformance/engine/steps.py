@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING, Any
 from ..cases.match import MISSING, get_path
 from ..cases.model import NO_BODY, Step
 from ..cases.template import render
-from ..checks import CHECKS, CheckContext, run_checks
+from ..checks import CheckContext, apply_checks
 from ..model import Exchange, Finding
 from .expectations import Miss, evaluate
 
 if TYPE_CHECKING:
     from .session import RunSession
 
-# Answers that mean "this server does not implement the method" on a route of an optional profile.
-NOT_IMPLEMENTED_STATUSES = (405, 501)
 # A long poll keeps its first and last few exchanges in the record (the checks still see every one).
 KEEP_POLLS_HEAD, KEEP_POLLS_TAIL = 2, 3
 
@@ -36,7 +34,7 @@ class StepRun:
     misses: list[Miss] = field(default_factory=list)
     error: str | None = None          # a transport error: no complete answer (or not sent: the route hangs)
     route: str | None = None          # the route key called, when the path has one
-    not_implemented: bool = False     # the last answer says the (optional) route is not implemented
+    absent: str | None = None         # evidence that the server lacks the (optional) route (absence.py)
     note: str = ""                    # how long an `eventually` step took
 
     @property
@@ -77,26 +75,21 @@ def _send(session: RunSession, step: Step, saved: dict[str, Any]) -> tuple[Excha
     return exchange, route
 
 
-def _check(session: RunSession, step: Step, exchange: Exchange, route: str | None) -> list[Finding]:
+def _check(session: RunSession, step: Step, exchange: Exchange, route: str | None) -> tuple[list[Finding], str | None]:
+    """(the protocol checks' findings, evidence that the server lacks the route or None). The checks' results
+    count for the route, or, when the server answered as it does for a method it does not have, for the
+    unrouted paths: they say how the server answers unknown methods, nothing of the route."""
     ctx = CheckContext(spec=session.spec, route=route)
-    findings = run_checks(ctx, exchange, skip=step.skip_checks)
+    checked = apply_checks(ctx, exchange, skip=step.skip_checks)
     if exchange.response is None:
         # Nothing came back: no check had anything to look at, so none "ran" on this route.
-        return findings
-    session.ledger.record(route, [name for name in CHECKS if name not in step.skip_checks], findings,
-                          profile=session.route_profile(route))
-    return findings
-
-
-def _not_implemented(session: RunSession, exchange: Exchange, route: str | None) -> bool:
-    response = exchange.response
-    if response is None or route is None or session.route_profile(route) == "core":
-        return False
-    if response.status in NOT_IMPLEMENTED_STATUSES:
-        return True
-    body = response.json
-    return (response.status == 404 and isinstance(body, dict) and isinstance(body.get("error"), dict)
-            and body["error"].get("type") == "ResourceNotFound")
+        return list(checked.findings), None
+    # A step with a token of its own (a bad one, usually) says nothing of the route's presence.
+    absent = session.absent_route(exchange, step.user) if step.token is None else None
+    counted_route = None if absent else route
+    session.ledger.record(counted_route, checked.looked, checked.findings,
+                          profile=session.route_profile(counted_route), applied=checked.applied)
+    return list(checked.findings), absent
 
 
 def _known_to_hang(session: RunSession, step: Step, saved: dict[str, Any]) -> str | None:
@@ -140,7 +133,8 @@ def run_step(session: RunSession, step: Step, saved: dict[str, Any]) -> StepRun:
         run.route = route
         session.note_timeout(route, exchange)
         if step.route is not None:
-            run.findings.extend(_check(session, step, exchange, route))
+            findings, run.absent = _check(session, step, exchange, route)
+            run.findings.extend(findings)
             session.tracker.observe(exchange, route, step.user)
         run.exchanges.append(exchange)
         if exchange.error is not None:
@@ -162,8 +156,6 @@ def run_step(session: RunSession, step: Step, saved: dict[str, Any]) -> StepRun:
     if step.eventually is not None:
         run.note = (f"held after {elapsed_ms} ms ({tries} tries)" if run.ok else
                     f"did not hold within {step.eventually.timeout:g} s ({tries} tries, {elapsed_ms} ms)")
-    if run.misses and step.route is not None:
-        run.not_implemented = _not_implemented(session, run.exchanges[-1], run.exchanges[-1].route)
     if len(run.exchanges) > KEEP_POLLS_HEAD + KEEP_POLLS_TAIL:
         run.exchanges = run.exchanges[:KEEP_POLLS_HEAD] + run.exchanges[-KEEP_POLLS_TAIL:]
     return run

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..checks import CHECKS, CLIENT_CHECKS, CLIENT_SIDE, SERVER_SIDE, CheckContext, check_info, run_checks
+from ..checks import CLIENT_SIDE, SERVER_SIDE, CheckContext, apply_checks, check_info
 from ..engine.ledger import NO_ROUTE, CheckLedger, check_result_id
 from ..model import Exchange, Finding, Level
 from ..spec import Spec
@@ -94,15 +94,19 @@ class Monitor:
         matched = self.spec.match(exchange.request.path)
         route = matched.route if matched is not None else None
         context = CheckContext(spec=self.spec, route=route, now_ms=now_ms)
-        client = run_checks(context, exchange, side=CLIENT_SIDE)
+        client_run = apply_checks(context, exchange, side=CLIENT_SIDE)
+        client = list(client_run.findings)
         # A 5xx answer to a request that broke a MUST rule is a lesser fault (no_server_error reads this).
         context.valid_input = not any(f.level is Level.MUST for f in client)
-        ran = list(CLIENT_CHECKS)
+        ran, applied = list(client_run.looked), list(client_run.applied)
         server: list[Finding] = []
         if exchange.response is not None:
-            server = run_checks(context, exchange, side=SERVER_SIDE)
-            ran += list(CHECKS)
-        self._tally(route, ran, client + server, exchange, matched.profile if matched is not None else "core")
+            server_run = apply_checks(context, exchange, side=SERVER_SIDE)
+            server = list(server_run.findings)
+            ran += server_run.looked
+            applied += server_run.applied
+        self._tally(route, ran, client + server, exchange, matched.profile if matched is not None else "core",
+                    applied)
         return Verdict("api", route, client, server)
 
     def _inspect_content(self, exchange: Exchange, now_ms: int | None) -> Verdict:
@@ -110,12 +114,14 @@ class Monitor:
         if exchange.response is None:
             return Verdict("content", route)
         context = CheckContext(spec=self.spec, route=route, now_ms=now_ms)
-        server = run_checks(context, exchange, names=CONTENT_CHECKS, side=SERVER_SIDE)
-        self._tally(route, CONTENT_CHECKS, server, exchange, "core")
+        server_run = apply_checks(context, exchange, names=CONTENT_CHECKS, side=SERVER_SIDE)
+        server = list(server_run.findings)
+        self._tally(route, server_run.looked, server, exchange, "core", server_run.applied)
         return Verdict("content", route, [], server)
 
-    def _tally(self, route: str | None, ran, findings: list[Finding], exchange: Exchange, profile: str) -> None:
-        self.ledger.record(route, ran, findings, profile=profile)
+    def _tally(self, route: str | None, ran, findings: list[Finding], exchange: Exchange, profile: str,
+               applied=None) -> None:
+        self.ledger.record(route, ran, findings, profile=profile, applied=applied)
         with self._lock:
             for finding in findings:
                 self._evidence.setdefault(check_result_id(finding.check, route or NO_ROUTE), exchange)

@@ -16,7 +16,7 @@ RESULTS, REPORT, HAR = "results.json", "report.html", "exchanges.har"
 
 def results_document(monitor: Monitor, *, server_url: str, started_ms: int, finished_ms: int,
                      mode: str, extra_traffic: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A dxconform-results/1 document of check results (no cases), plus `traffic`: what was seen."""
+    """A dxconform-results/2 document of check results (no cases), plus `traffic`: what was seen."""
     document = build_document(suite_version=__version__, schemas_sha256=monitor.spec.sha256, server_url=server_url,
                               embedded=False, started_ms=started_ms, finished_ms=finished_ms, case_results=[],
                               check_results=monitor.results())

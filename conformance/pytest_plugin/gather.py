@@ -11,7 +11,8 @@ from typing import Any
 from .. import __version__
 from ..engine import CheckLedger
 from ..gate import Expectation, apply_to_json
-from ..reporting.results_json import build_document, write_document
+from ..reporting.junit_xml import junit_text
+from ..reporting.results_json import build_document, scrub_text, write_document
 from ..resources import schemas_dir
 from ..spec.schemas import tree_sha256
 from .outcomes import outcome_of_report
@@ -19,7 +20,8 @@ from .outcomes import outcome_of_report
 RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a JSON string (xdist ships it)
 LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
 CLEANUP_KEY = "dx_cleanup_failures"
-MORE_RESULTS_ATTRIBUTE = "dx_more_results"   # further results of one item (a fuzz item's), a JSON list
+MORE_RESULTS_ATTRIBUTE = "dx_more_results"
+JUNIT_FILE = "junit.xml"   # further results of one item (a fuzz item's), a JSON list
 
 
 def now_ms() -> int:
@@ -42,6 +44,17 @@ class Gatherer:
         self.cleanup_failures: list[str] = []
         self._document: dict[str, Any] | None = None
         self.extra: dict[str, Any] = {}    # further top-level keys of results.json (e.g. the fuzz seed)
+        self.profiles: dict[str, Any] = {}         # {profile: ProfileStatus} from the start-up probe
+        self.profile_seconds = 0.0
+
+    def set_profiles(self, statuses: Mapping[str, Any], seconds: float) -> None:
+        self.profiles = dict(statuses)
+        self.profile_seconds = seconds
+
+    @property
+    def profile_results(self) -> list[dict[str, Any]]:
+        results = [status.claim_result() for status in self.profiles.values()]
+        return [apply_to_json(result.to_json(), self.expectations) for result in results if result is not None]
 
     def add_report(self, report: Any) -> None:
         carried = getattr(report, RESULT_ATTRIBUTE, None)
@@ -67,9 +80,15 @@ class Gatherer:
             self._document = build_document(
                 suite_version=__version__, schemas_sha256=tree_sha256(schemas_dir()),
                 server_url=self.server_url, embedded=self.embedded, started_ms=self.started_ms,
-                finished_ms=now_ms(), case_results=self.case_results.values(), check_results=self.check_results)
+                finished_ms=now_ms(), case_results=self.case_results.values(), check_results=self.check_results,
+                profile_results=self.profile_results,
+                profiles={name: status.to_json() for name, status in self.profiles.items()})
             self._document.update(self.extra)
         return self._document
 
     def write(self, out_dir: Path) -> Path:
-        return write_document(out_dir / "results.json", self.document(), self.secrets)
+        """results.json, and junit.xml made from the very same document (so their counts agree)."""
+        path = write_document(out_dir / "results.json", self.document(), self.secrets)
+        junit = out_dir / JUNIT_FILE
+        junit.write_text(scrub_text(junit_text(self.document()), self.secrets), encoding="utf-8")
+        return path

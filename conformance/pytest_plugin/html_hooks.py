@@ -18,6 +18,15 @@ from ..reporting.report_page import REPORT_TITLE, failure_anchor, report_section
 from ..reporting.results_json import scrub_text
 from .gather import RESULT_ATTRIBUTE, Gatherer
 
+# pytest-html counts its table's rows in pytest's words ("146 Skipped" for unsupported cases, "860 tests" for
+# the passed ones): numbers that disagree with ours. Its counters and outcome filters are hidden; the table
+# stays, with our own outcome column, under a heading that says what it lists.
+PYTEST_HTML_COUNTERS_HIDDEN = (
+    "<style>.summary .run-count, .summary p.filter, .summary .controls .filters { display: none; }</style>"
+    "<h2 id='dx-case-table'>Every case</h2><p class='dx-case-table-note'>The table below (pytest-html's) "
+    "lists one row per case; its <i>dxconform outcome</i> column holds the outcome counted above. Its "
+    "<i>Result</i> column is pytest's word for it (an unsupported case is <i>Skipped</i> there).</p>")
+
 
 class HtmlHooks:
     """Registered only when pytest-html is active; reads the controller's Gatherer."""
@@ -33,6 +42,7 @@ class HtmlHooks:
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: Any) -> None:
         # pytest-html calls this last (trylast sessionfinish), after results.json was built and written.
         prefix.append(scrub_text(report_sections(self.gatherer.document()), self.gatherer.secrets))
+        prefix.append(PYTEST_HTML_COUNTERS_HIDDEN)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list) -> None:

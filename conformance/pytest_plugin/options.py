@@ -23,6 +23,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dx-project", metavar="ID", help="an existing project the run may work in")
     group.addoption("--dx-profile", action="append", default=[], metavar="NAME",
                     help="run this optional profile besides core (repeatable; default: every profile)")
+    group.addoption("--dx-claims", action="append", default=[], metavar="NAME[,NAME...]",
+                    help="profiles the server claims to implement (repeatable, comma-separated; core always): a "
+                         "claimed profile whose routes are missing fails. Unclaimed profiles are detected by a "
+                         "probe, or reported as not implemented")
     group.addoption("--dx-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
                     help=f"per-request deadline in seconds (default {DEFAULT_TIMEOUT_S:g})")
     group.addoption("--dx-out", metavar="DIR", help="write results.json into DIR")
@@ -62,6 +66,7 @@ class DxOptions:
     fuzz_modes: tuple[str, ...] = ()
     fuzz_containers: tuple[str, ...] = ()
     fuzz_only: bool = False
+    claims: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DxOptions:
@@ -86,10 +91,26 @@ class DxOptions:
                    expectations=Path(option.dx_expectations) if option.dx_expectations else None,
                    reruns=option.dx_reruns, fuzz_examples=option.dx_fuzz_examples, seed=option.dx_seed,
                    fuzz_modes=tuple(dict.fromkeys(option.dx_fuzz_mode)),
-                   fuzz_containers=tuple(option.dx_fuzz_container), fuzz_only=option.dx_fuzz_only)
+                   fuzz_containers=tuple(option.dx_fuzz_container), fuzz_only=option.dx_fuzz_only,
+                   claims=parse_claims(option.dx_claims))
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile == "core" or profile in self.profiles
+
+
+def parse_claims(values: list[str]) -> frozenset[str]:
+    """--dx-claims values (each may hold several names, comma-separated) as a set of known profile names."""
+    from ..spec import load_spec
+
+    names = {name.strip() for value in values for name in value.split(",") if name.strip()}
+    if not names:
+        return frozenset()
+    known = {route.profile for route in load_spec().routes}
+    unknown = sorted(names - known)
+    if unknown:
+        raise pytest.UsageError(f"dxconform: --claims: unknown profile {unknown[0]!r} (profiles: "
+                                f"{', '.join(sorted(known))})")
+    return frozenset(names)
 
 
 def tokens_from_environment() -> dict[str, str]:
@@ -104,4 +125,5 @@ def run_config(options: DxOptions, run_prefix: str, seed: int = 0) -> RunConfig:
     if "alice" not in tokens:
         raise pytest.UsageError(f"dxconform: set {TOKEN_ENV} to the token of the first user")
     return RunConfig(server=options.server, tokens=tokens, project=options.project, profiles=options.profiles,
-                     timeout=options.timeout, run_prefix=run_prefix, seed=seed)
+                     timeout=options.timeout, run_prefix=run_prefix, seed=seed,
+                     claims=frozenset({"core"}) | options.claims)

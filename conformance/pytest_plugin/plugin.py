@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from ..engine import new_run_prefix
+from ..engine import RunConfig, new_run_prefix
 from ..gate.expectations import EXPECTED_KEY
 from ..model import Outcome, Result
 from ..reporting.results_json import scrub_text
 from ..reporting.summary import terminal_lines
 from . import fuzz_items
 from .fuzz_items import FuzzItem
-from .gather import CLEANUP_KEY, LEDGER_KEY, RESULT_ATTRIBUTE, Gatherer
+from .gather import CLEANUP_KEY, JUNIT_FILE, LEDGER_KEY, RESULT_ATTRIBUTE, Gatherer
 from .html_hooks import HtmlHooks, add_environment, failure_extras
 from .items import STATIC_MARKERS, CaseFile, CaseItem
 from .options import DxOptions, add_options, run_config, tokens_from_environment
@@ -32,6 +32,7 @@ from .summary_lines import gate_lines
 pytest_plugins = ["conformance.pytest_plugin.gc_tuning"]
 GATHERER_KEY = pytest.StashKey[Gatherer]()
 RUN_PREFIX_INPUT = "dx_run_prefix"
+PROFILE_PROBE_TIMEOUT_S = 10.0
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -53,10 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         # One prefix for the whole run: every xdist worker gets it through its workerinput.
         run_prefix = new_run_prefix()
-        if not config.option.collectonly:
-            run_config(options, run_prefix)  # fail early (usage error) without a server or a token
         gatherer = Gatherer(options.server or "", options.embedded, tokens_from_environment().values(),
                             expectations=read_expectations(options))
+        if not config.option.collectonly:
+            # Fails early (usage error) without a server or a token; then which profiles the server has.
+            gatherer.set_profiles(*_probe_profiles(run_config(options, run_prefix)))
         config.stash[GATHERER_KEY] = gatherer
         plan = fuzz_items.configure(config, options)
         gatherer.extra["seed"] = plan.seed
@@ -70,6 +72,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         fuzz_items.configure(config, options)
     config.stash[STATE_KEY] = ProcessState(config, options, run_prefix)
+
+
+def _probe_profiles(config: RunConfig) -> tuple[dict[str, Any], float]:
+    """The profile probe (engine/profiles.py), before any case runs, with a short per-request deadline."""
+    from ..engine.profiles import probe_profiles
+    from ..engine.transport import Transport
+    from ..spec import load_spec
+
+    with Transport(config.server, dict(config.tokens), timeout=min(config.timeout, PROFILE_PROBE_TIMEOUT_S),
+                   max_body_bytes=config.max_body_bytes) as transport:
+        return probe_profiles(transport, load_spec(), config.claims, config.run_prefix, config.project)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -149,6 +162,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         report.extras = [*getattr(report, "extras", []), *failure_extras(json.loads(text))]
 
 
+# pytest's face of our outcomes that it has no word for: its final line then reads in the report's words.
+_TEST_STATUS = {Outcome.UNSUPPORTED.value: ("unsupported", "u", "UNSUPPORTED"),
+                Outcome.FLAKY.value: ("flaky", "f", "FLAKY")}
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """An unsupported case shows as `unsupported` (not `skipped`), a flaky one as `flaky` (not `passed`), so
+    pytest's closing line counts cases in the words results.json, junit.xml and report.html use."""
+    carried = getattr(report, RESULT_ATTRIBUTE, None)
+    if not carried or report.when not in ("call", "setup"):
+        return None
+    return _TEST_STATUS.get(json.loads(carried).get("outcome"))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Every process cleans up what it created (also after a failure or Ctrl-C), then hands on its ledger."""
@@ -189,10 +216,11 @@ class ControllerHooks:
         if self.config.option.collectonly or not self.gatherer.case_results and not self.results_path:
             return
         option = self.config.option
-        files = {"results": str(self.results_path or ""), "junit": getattr(option, "xmlpath", None) or "",
+        junit = self.results_path.parent / JUNIT_FILE if self.results_path else ""
+        files = {"results": str(self.results_path or ""), "junit": str(junit),
                  "report": getattr(option, "htmlpath", None) or ""}
         terminalreporter.section("dxconform")
-        for line in terminal_lines(list(self.gatherer.case_results.values()), self.gatherer.check_results, files):
+        for line in terminal_lines(self.gatherer.document(), files):
             terminalreporter.write_line(line)
         for line, color in gate_lines(self.gatherer.document()["results"], self.gatherer.expectations,
                                       state_of(self.config).options):

@@ -169,7 +169,7 @@ class RefServerApp:
             raise errors.ResourceNotFound(f"No API method at {path!r}")
         subject, method = parts[1], parts[2]
         instance = None
-        if subject == "system" or (subject in NEW_CLASSES and method == "new"):
+        if subject == "system" or subject in NEW_CLASSES:
             route = f"/{subject}/{method}"
         elif (cls := id_class(subject)) is not None:
             route, instance = f"/{cls}-xxxx/{method}", subject

@@ -105,6 +105,9 @@ fault(Fault("invalid-state-as-409", "json-output", "InvalidState is answered wit
             response=lambda s, h, b: (409 if s == 422 and b'"InvalidState"' in b else s, h, b)))
 fault(Fault("error-without-message", "json-output", "the error envelope carries a string message",
             response=_json_body_rewrite(_drop_message, statuses=range(400, 600))))
+# dxpy raises DXAPIError only on a non-2xx answer: with this fault every refusal reads as a success to it
+fault(Fault("errors-as-200", "json-output", "an error answer carries its error status (4xx/5xx), never 200",
+            response=lambda s, h, b: (200 if s >= 400 else s, h, b)))
 
 
 # -- data-types ------------------------------------------------------------------------------------------

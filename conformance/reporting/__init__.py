@@ -1,1 +1,1 @@
-"""Reports of a run: results.json (dxconform-results/1), the terminal summary, report.html fragments, curl."""
+"""Reports of a run: results.json (dxconform-results/2), the terminal summary, report.html fragments, curl."""

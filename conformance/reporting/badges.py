@@ -8,12 +8,19 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .tallies import Score, by_profile_level, score
+from .tallies import (
+    NOT_IMPLEMENTED,
+    NOT_IMPLEMENTED_VERDICT,
+    Score,
+    by_profile_level,
+    profile_statuses,
+    score,
+)
 
 BADGES_DIR = "badges"
 # Background of the value half, by verdict (shields.io's palette, so the badges look familiar).
 BADGE_COLOURS = {"pass": "#44cc11", "fail": "#e05d44", "known failures": "#9f60c0", "unsupported": "#9f9f9f",
-                 "not run": "#9f9f9f"}
+                 "not run": "#9f9f9f", NOT_IMPLEMENTED_VERDICT: "#9f9f9f"}
 LABEL_COLOUR = "#555555"
 # Verdana 11px averages about 7 px per character; badges need only be about right, never clipped.
 CHAR_WIDTH, PADDING = 7, 10
@@ -45,10 +52,16 @@ def badge_name(profile: str, level: str) -> str:
 
 
 def badges(document: Mapping[str, Any]) -> dict[str, str]:
-    """{file name: SVG} for every profile and level that has results."""
+    """{file name: SVG} for every profile and level that has results; a profile neither claimed nor detected
+    gets one badge, `<profile>.svg`, saying "not implemented" (no percentage)."""
     found = {}
-    for profile, levels in by_profile_level(document["results"]).items():
-        for level, counts in levels.items():
+    table = by_profile_level(document["results"])
+    for profile, status in profile_statuses(document).items():
+        if status == NOT_IMPLEMENTED:
+            found[f"{_UNSAFE.sub('_', profile)}.svg"] = badge_svg(profile, NOT_IMPLEMENTED_VERDICT,
+                                                                  BADGE_COLOURS[NOT_IMPLEMENTED_VERDICT])
+            continue
+        for level, counts in (table.get(profile) or {}).items():
             if sum(counts.values()):
                 verdict = score(counts)
                 found[badge_name(profile, level)] = badge_svg(

@@ -20,6 +20,7 @@ COLOURS = {
     "unsupported": ("#37474f", "#e4eaee"), "skipped": ("#555555", "#eeeeee"),
     "flaky": ("#6d4c00", "#fff3c4"), "xfailed": ("#4a148c", "#efe3f7"), "xpassed": ("#004d40", "#d9f2ee"),
     "known failures": ("#4a148c", "#e6d4f2"), "not run": ("#757575", "#f5f5f5"), "n/a": ("#757575", "#f5f5f5"),
+    "not-applicable": ("#616161", "#f2f2f2"), "not implemented": ("#455a64", "#eceff1"),
 }
 
 # A value whose JSON is at most this long is shown on one line.

@@ -12,6 +12,7 @@ from .tallies import (
     AREAS,
     FAILING,
     LEVELS,
+    NOT_IMPLEMENTED_VERDICT,
     PASSING,
     Score,
     Tally,
@@ -19,6 +20,7 @@ from .tallies import (
     by_profile_level,
     by_route,
     empty_tally,
+    implemented,
     profile_order,
     score,
     tally,
@@ -46,7 +48,7 @@ def default_label(path: Path) -> str:
 
 
 def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> list[Run]:
-    """Read each results.json (ValueError/OSError for one that is not a dxconform-results/1 document);
+    """Read each results.json (ValueError/OSError for one that is not a dxconform-results/2 document);
     labels given are used in order, the others come from the file names, made unique."""
     runs, seen = [], set()
     for index, path in enumerate(map(Path, paths)):
@@ -62,9 +64,11 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> list[R
 
 @dataclass(frozen=True)
 class Cell:
-    """One run's tally for one row of the matrix, and its score."""
+    """One run's tally for one row of the matrix, and its score; `scored` False for a profile that run found
+    neither claimed nor detected (its verdict is "not implemented", with no percentage)."""
 
     counts: Tally
+    scored: bool = True
 
     @property
     def score(self) -> Score:
@@ -72,7 +76,7 @@ class Cell:
 
     @property
     def verdict(self) -> str:
-        return self.score.verdict
+        return self.score.verdict if self.scored else NOT_IMPLEMENTED_VERDICT
 
 
 @dataclass
@@ -92,8 +96,10 @@ def build_matrix(runs: Sequence[Run], route_keys: Iterable[str] = ()) -> Matrix:
     matrix = Matrix(list(runs))
     levels = [by_profile_level(run.document["results"]) for run in runs]
     for profile in profile_order(p for table in levels for p in table):
+        scored = [implemented(run.document, profile) for run in runs]
         for level in LEVELS:
-            cells = [Cell(table.get(profile, {}).get(level) or empty_tally()) for table in levels]
+            cells = [Cell(table.get(profile, {}).get(level) or empty_tally(), ok)
+                     for table, ok in zip(levels, scored, strict=True)]
             if any(sum(cell.counts.values()) for cell in cells):
                 matrix.headline[f"{profile} {level}"] = cells
     present = {r["area"] for run in runs for r in run.document["results"]}
@@ -161,7 +167,8 @@ def diff_runs(before: Run, after: Run) -> RunDiff:
 def compare_json(matrix: Matrix, diff: RunDiff | None) -> dict[str, Any]:
     """The comparison as data (`dxconform compare --json`): runs, matrix verdicts, and the diff of two runs."""
     def rows(table: Mapping[str, list[Cell]]) -> dict[str, list[dict[str, Any]]]:
-        return {name: [{"verdict": c.verdict, "score": c.score.percent, "counts": c.counts} for c in cells]
+        return {name: [{"verdict": c.verdict, "score": c.score.percent if c.scored else None, "counts": c.counts}
+                       for c in cells]
                 for name, cells in table.items()}
 
     return {"format": COMPARE_FORMAT,

@@ -13,9 +13,10 @@ COMPARE_TITLE = "dxconform: comparison of runs"
 
 def _cell(cell: Cell, run: int, row: str) -> str:
     verdict = cell.score
-    text = f"{verdict.percent} ({verdict.passing}/{verdict.judged})" if verdict.judged else verdict.verdict
-    return (f"<td class='cell' style='{cell_style(verdict.verdict)}' data-run='{run}' data-row='{esc(row)}' "
-            f"data-verdict='{esc(verdict.verdict)}' title='{esc(cell.verdict)}'>{esc(text)}</td>")
+    text = (f"{verdict.percent} ({verdict.passing}/{verdict.judged})" if verdict.judged and cell.scored
+            else cell.verdict)
+    return (f"<td class='cell' style='{cell_style(cell.verdict)}' data-run='{run}' data-row='{esc(row)}' "
+            f"data-verdict='{esc(cell.verdict)}' title='{esc(cell.verdict)}'>{esc(text)}</td>")
 
 
 def _runs_table(matrix: Matrix) -> str:

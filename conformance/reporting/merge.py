@@ -8,10 +8,10 @@ from typing import Any
 from ..engine import CheckLedger
 from ..gate import Expectation, apply_to_json
 from ..gate.expectations import EXPECTED_KEY
-from .results_json import CHECK_KIND, build_document
+from .results_json import CHECK_KIND, PROFILE_KIND, build_document
 
 SHARD_KEY = "shard"
-_WORST = ("error", "failed", "xpassed", "flaky", "xfailed", "passed", "unsupported", "skipped")
+_WORST = ("error", "failed", "xpassed", "flaky", "xfailed", "passed", "unsupported", "not-applicable", "skipped")
 
 
 class MergeError(ValueError):
@@ -63,9 +63,16 @@ def merge_documents(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         raise MergeError("nothing to merge")
     sections = _shards(documents)
     cases: dict[str, dict[str, Any]] = {}
+    profiles: dict[str, dict[str, Any]] = {}
     for document in documents:
         for result in document["results"]:
             if result.get("kind") == CHECK_KIND:
+                continue
+            if result.get("kind") == PROFILE_KIND:
+                # Every shard probes the same server: per claimed profile, the worst outcome stands.
+                known = profiles.get(result["id"])
+                if known is None or _WORST.index(result["outcome"]) < _WORST.index(known["outcome"]):
+                    profiles[result["id"]] = {k: v for k, v in result.items() if k != "kind"}
                 continue
             if result["id"] in cases:
                 raise MergeError(f"case {result['id']} is in more than one document (overlapping runs)")
@@ -75,7 +82,8 @@ def merge_documents(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         suite_version=first["suite"]["version"], schemas_sha256=first["suite"]["schemas_sha256"],
         server_url=first["server"]["url"], embedded=all(d["server"]["embedded"] for d in documents),
         started_ms=min(int(d["started"]) for d in documents), finished_ms=max(int(d["finished"]) for d in documents),
-        case_results=cases.values(), check_results=_check_results(documents, sections))
+        case_results=cases.values(), check_results=_check_results(documents, sections),
+        profile_results=profiles.values(), profiles=first.get("profiles"))
     for key, value in first.items():   # other top-level sections of a run (e.g. fuzzing's) carry over
         if key not in merged and key != SHARD_KEY:
             merged[key] = value

@@ -19,7 +19,19 @@ from ..model import Outcome
 from .coverage import RouteCoverage, coverage_map, totals
 from .failure_section import failure_anchor, failures_of, failures_section
 from .html_kit import STYLE, coloured, esc, number_cell, page
-from .tallies import Score, by_area_topic, by_profile_level, by_route, score, tally
+from .tallies import (
+    NOT_IMPLEMENTED,
+    NOT_IMPLEMENTED_VERDICT,
+    Score,
+    add_into,
+    by_area_topic,
+    by_profile_level,
+    by_route,
+    empty_tally,
+    profile_statuses,
+    score,
+    tally,
+)
 
 REPORT_TITLE = "dxconform: DNAnexus API conformance"
 MAIN_COLUMNS = (Outcome.PASSED.value, Outcome.FAILED.value, Outcome.ERROR.value, Outcome.UNSUPPORTED.value)
@@ -52,40 +64,88 @@ def _gate_line(document: Mapping[str, Any], overall: Score) -> str:
             f"{esc(overall.percent)} of all judged results passed</span>")
 
 
+def profile_evidence(document: Mapping[str, Any], profile: str) -> str:
+    """One line on how the run knows the profile's status (the probe's finding), '' without a probe."""
+    entry = (document.get("profiles") or {}).get(profile)
+    if not entry:
+        return ""
+    probes = entry.get("probes") or []
+    present = [p for p in probes if p.get("present")]
+    missing = [p for p in probes if not p.get("present")]
+    text = ("required of every server; " if profile == "core" else
+            "claimed by the user (--claims); " if entry.get("claimed") else "")
+    text += f"probe: {len(present)} of {len(probes)} probed route(s) there"
+    if entry.get("not_probed"):
+        text += f", {len(entry['not_probed'])} not probed (no answer)"
+    example = (missing or present or [None])[0] if entry.get("status") != "detected" else present[0]
+    if example:
+        answer = example.get("answer") or {}
+        said = example.get("evidence") or (f"{example['path']} answered {answer.get('status')} "
+                                           f"{answer.get('error_type') or ''}: the method is there")
+        text += f"; e.g. {said}"
+    return text
+
+
+def _profile_rows(document: Mapping[str, Any], columns: list[str]) -> list[str]:
+    statuses = profile_statuses(document)
+    table = by_profile_level(document["results"])
+    rows = []
+    for profile, status in statuses.items():
+        levels = table.get(profile) or {}
+        evidence = f"<div class='muted evidence'>{esc(profile_evidence(document, profile))}</div>"
+        if status == NOT_IMPLEMENTED:
+            total = empty_tally()
+            for counts in levels.values():
+                add_into(total, counts)
+            rows.append(f"<tr data-profile='{esc(profile)}' data-level='all' data-status='{esc(status)}'>"
+                        f"<td>{esc(profile)}</td><td>all</td><td class='verdict'>"
+                        f"{coloured(NOT_IMPLEMENTED_VERDICT)} <span class='muted'>(no score: neither claimed nor "
+                        f"detected)</span>{evidence}</td>" + _count_cells(total, columns, profile=profile,
+                                                                           level="all") + "</tr>")
+            continue
+        shown = False
+        for level, counts in levels.items():
+            if not sum(counts.values()):
+                continue
+            verdict = score(counts)
+            rows.append(f"<tr data-profile='{esc(profile)}' data-level='{esc(level)}' data-status='{esc(status)}'>"
+                        f"<td>{esc(profile)} <span class='muted'>({esc(status)})</span></td>"
+                        f"<td>{esc(level)}</td><td class='verdict'>{coloured(verdict.verdict)} "
+                        f"<b class='score'>{esc(verdict.percent)}</b> <span class='muted'>"
+                        f"({verdict.passing}/{verdict.judged})</span>{'' if shown else evidence}</td>"
+                        + _count_cells(counts, columns, profile=profile, level=level) + "</tr>")
+            shown = True
+    return rows
+
+
 def headline_section(document: Mapping[str, Any]) -> str:
     results = document["results"]
     summary = document["summary"]
     server = document["server"]
-    kinds = sum(1 for r in results if r.get("kind") != "check")
+    by_kind = {kind: sum(1 for r in results if r.get("kind", "case") == kind) for kind in ("case", "check",
+                                                                                           "profile")}
     overall = score(summary)
     facts = [("Server under test", esc(server["url"]) + (" (embedded reference server)" if server["embedded"]
                                                           else "")),
              ("dxconform version", esc(document["suite"]["version"])),
              ("schemas sha256", f"<code>{esc(document['suite']['schemas_sha256'])}</code>"),
-             ("results", f"{len(results)}: {kinds} cases and {len(results) - kinds} protocol-check results "
-                         f"(one per check and route), in {_duration(document)}")]
+             ("results", f"{len(results)}: {by_kind['case']} cases, {by_kind['check']} protocol-check results "
+                         f"(one per check and route) and {by_kind['profile']} profile claim(s), in "
+                         f"{_duration(document)}")]
     totals_row = "".join(f"<th>{esc(k)}</th>" for k in summary)
     totals_cells = "".join(number_cell(v, f"id='dx-total-{esc(k)}'") for k, v in summary.items())
     columns = _columns(document)
-    rows = []
-    for profile, levels in by_profile_level(results).items():
-        for level, counts in levels.items():
-            if not sum(counts.values()):
-                continue
-            verdict = score(counts)
-            rows.append(f"<tr data-profile='{esc(profile)}' data-level='{esc(level)}'><td>{esc(profile)}</td>"
-                        f"<td>{esc(level)}</td><td class='verdict'>{coloured(verdict.verdict)} "
-                        f"<b class='score'>{esc(verdict.percent)}</b> <span class='muted'>"
-                        f"({verdict.passing}/{verdict.judged})</span></td>"
-                        + _count_cells(counts, columns, profile=profile, level=level) + "</tr>")
+    rows = _profile_rows(document, columns)
     return (f"<h2 id='dx-headline'>Verdict: {_gate_line(document, overall)}</h2>"
             "<table class='meta'>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in facts) + "</table>"
             f"<table id='dx-totals'><tr>{totals_row}</tr><tr>{totals_cells}</tr></table>"
             "<h3>By profile and level</h3><table id='dx-headline-table' class='headline'><tr><th>profile</th>"
             "<th>level</th><th>verdict and score</th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
             + "".join(rows) + "</table>"
-            "<p class='muted'>Score: passed (and flaky) results over judged ones; <b>unsupported</b> (an optional "
-            "profile the server does not implement) and skipped results are counted but not judged. A verdict "
+            "<p class='muted'>Score: passed (and flaky) results over judged ones. <b>unsupported</b> (the server "
+            "does not have the route, or the run could not test the case), <b>not-applicable</b> (a check that "
+            "found nothing to apply to) and skipped results are counted, never judged. A profile neither claimed "
+            "(<code>--claims</code>) nor detected by the probe is <b>not implemented</b>: no score. A verdict "
             "fails on any failed or errored result.</p>")
 
 

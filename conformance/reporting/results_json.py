@@ -1,4 +1,4 @@
-"""results.json, format `dxconform-results/1` (CONTRACT.md): building, writing, and the exit code it implies."""
+"""results.json, format `dxconform-results/2` (CONTRACT.md): building, writing, and the exit code it implies."""
 
 from __future__ import annotations
 
@@ -9,33 +9,51 @@ from typing import Any
 
 from ..model import REDACTED, Level, Outcome
 
-FORMAT = "dxconform-results/1"
+FORMAT = "dxconform-results/2"
+# Documents this version reads: /1 had no `not-applicable` outcome (a check that applied to nothing passed),
+# no profile statuses and no profile results.
+READABLE_FORMATS = ("dxconform-results/1", FORMAT)
 SUMMARY_KEYS = tuple(outcome.value for outcome in Outcome)
 # Outcomes that count against the server (an `error` is a case the server kept from finishing).
 FAILING_OUTCOMES = frozenset({Outcome.FAILED.value, Outcome.ERROR.value})
-CASE_KIND, CHECK_KIND = "case", "check"
+CASE_KIND, CHECK_KIND, PROFILE_KIND = "case", "check", "profile"
+KINDS = (CASE_KIND, CHECK_KIND, PROFILE_KIND)
 
 
 def summarize(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """How many results ended in each outcome; every one of the eight keys is present."""
+    """How many results ended in each outcome; every outcome's key is present."""
     summary = dict.fromkeys(SUMMARY_KEYS, 0)
     for result in results:
         summary[result["outcome"]] += 1
     return summary
 
 
+def summarize_by_kind(results: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """{case|check|profile: summary}: the same counts as `summarize`, apart by kind of result."""
+    results = list(results)
+    return {kind: summarize(r for r in results if r.get("kind", CASE_KIND) == kind) for kind in KINDS}
+
+
 def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, embedded: bool,
                    started_ms: int, finished_ms: int, case_results: Iterable[Mapping[str, Any]],
-                   check_results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The whole document: case results first (in id order), then one check result per (check, route)."""
-    results = [dict(r, kind=CASE_KIND) for r in sorted(case_results, key=lambda r: r["id"])]
+                   check_results: Iterable[Mapping[str, Any]],
+                   profile_results: Iterable[Mapping[str, Any]] = (),
+                   profiles: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The whole document: profile results first, then case results (in id order), then one check result per
+    (check, route); `profiles` says which profiles the server claims, has (detected) or does not implement."""
+    results = [dict(r, kind=PROFILE_KIND) for r in sorted(profile_results, key=lambda r: r["id"])]
+    results += [dict(r, kind=CASE_KIND) for r in sorted(case_results, key=lambda r: r["id"])]
     results += [dict(r, kind=CHECK_KIND) for r in sorted(check_results, key=lambda r: r["id"])]
-    return {"format": FORMAT,
-            "suite": {"version": suite_version, "schemas_sha256": schemas_sha256},
-            "server": {"url": server_url, "embedded": embedded},
-            "started": started_ms, "finished": finished_ms,
-            "summary": summarize(results),
-            "results": results}
+    document = {"format": FORMAT,
+                "suite": {"version": suite_version, "schemas_sha256": schemas_sha256},
+                "server": {"url": server_url, "embedded": embedded},
+                "started": started_ms, "finished": finished_ms,
+                "summary": summarize(results),
+                "summary_by_kind": summarize_by_kind(results),
+                "results": results}
+    if profiles is not None:
+        document["profiles"] = dict(profiles)
+    return document
 
 
 def scrub_text(text: str, secrets: Iterable[str]) -> str:
@@ -56,7 +74,7 @@ def write_document(path: str | Path, document: Mapping[str, Any], secrets: Itera
 
 def read_document(path: str | Path) -> dict[str, Any]:
     document = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
         raise ValueError(f"{path} is not a {FORMAT} document")
     return document
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..model import Area, Level, Outcome
+from .report_page import profile_evidence
+from .tallies import NOT_IMPLEMENTED, by_profile_level, profile_statuses, score
 
 # The columns always shown; the other outcomes appear only when some result has them.
 MAIN_COLUMNS = (Outcome.PASSED.value, Outcome.FAILED.value, Outcome.ERROR.value, Outcome.UNSUPPORTED.value)
@@ -37,15 +39,43 @@ def format_table(title: str, table: Mapping[str, Mapping[str, int]]) -> list[str
     return lines
 
 
-def terminal_lines(case_results: list[Mapping[str, Any]], check_results: list[Mapping[str, Any]],
-                   files: Mapping[str, str]) -> list[str]:
-    """What the run prints after pytest's own output: cases by area, checks in one line, the output files."""
-    lines = format_table("cases by area", count_by(case_results, "area")) if case_results else ["no cases ran"]
-    if check_results:
-        failed = [r for r in check_results if r["outcome"] != Outcome.PASSED.value]
-        checks = sorted({r["id"].split("::", 1)[0] for r in check_results})
-        lines.append(f"protocol checks: {len(checks)} checks on {len(check_results)} (check, route) pairs, "
-                     f"{len(failed)} not passed")
+def outcome_counts(summary: Mapping[str, int]) -> str:
+    """`860 passed, 146 unsupported`: the outcomes with a count, in the declared order ('none' when empty)."""
+    parts = [f"{summary[o.value]} {o.value}" for o in Outcome if summary.get(o.value)]
+    return ", ".join(parts) or "none"
+
+
+def profile_lines(document: Mapping[str, Any]) -> list[str]:
+    """One line per profile: its status, and for those with a score, the score of its MUST results."""
+    table = by_profile_level(document["results"])
+    lines = ["profiles:"]
+    for profile, status in profile_statuses(document).items():
+        if status == NOT_IMPLEMENTED:
+            verdict = "not implemented (no score)"
+        else:
+            must = score((table.get(profile) or {}).get(Level.MUST.value) or {})
+            verdict = (f"{status}, MUST {must.verdict} {must.percent} ({must.passing}/{must.judged})"
+                       if must.judged else f"{status}, no MUST result judged")
+        evidence = profile_evidence(document, profile)
+        lines.append(f"  {profile:<15} {verdict}" + (f" - {evidence[:150]}" if evidence else ""))
+    return lines
+
+
+def terminal_lines(document: Mapping[str, Any], files: Mapping[str, str]) -> list[str]:
+    """What the run prints after pytest's own output: cases by area, profiles, and the outcome totals by kind
+    of result (the same numbers as results.json's `summary_by_kind`, report.html and junit.xml)."""
+    results = document["results"]
+    cases = [r for r in results if r.get("kind", "case") == "case"]
+    lines = format_table("cases by area", count_by(cases, "area")) if cases else ["no cases ran"]
+    if document.get("profiles"):
+        lines += profile_lines(document)
+    by_kind = document.get("summary_by_kind") or {}
+    for kind, label in (("case", "cases"), ("check", "check results (one per check and route)"),
+                        ("profile", "profile claims")):
+        counts = by_kind.get(kind) or {}
+        if sum(counts.values()):
+            lines.append(f"{label}: {sum(counts.values())}: {outcome_counts(counts)}")
+    lines.append(f"all results: {len(results)}: {outcome_counts(document['summary'])}")
     for label, path in files.items():
         if path:
             lines.append(f"{label}: {path}")

@@ -20,7 +20,11 @@ Tally = dict[str, int]
 PASSING = (Outcome.PASSED.value, Outcome.FLAKY.value, Outcome.XPASSED.value)
 FAILING = (Outcome.FAILED.value, Outcome.ERROR.value)
 KNOWN_FAILING = (Outcome.XFAILED.value,)
-NOT_COUNTED = (Outcome.UNSUPPORTED.value, Outcome.SKIPPED.value)
+# Results that tested nothing: counted, never judged (no percentage includes them).
+NOT_COUNTED = (Outcome.UNSUPPORTED.value, Outcome.NOT_APPLICABLE.value, Outcome.SKIPPED.value)
+# A profile's status (results.json `profiles`): claimed by the user, detected by the probe, or neither.
+CLAIMED, DETECTED, NOT_IMPLEMENTED = "claimed", "detected", "not-implemented"
+NOT_IMPLEMENTED_VERDICT = "not implemented"
 CORE_PROFILE = "core"
 LEVELS = tuple(level.value for level in Level)
 AREAS = tuple(area.value for area in Area)
@@ -130,6 +134,21 @@ class Score:
             return "100%"
         tenths = math.floor(self.passing * 1000 / self.judged)
         return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"
+
+
+def profile_statuses(document: Mapping[str, Any]) -> dict[str, str]:
+    """{profile: claimed | detected | not-implemented} for every profile the document has results or a status
+    for. A document without statuses (format /1) predates the probe: its profiles count as detected."""
+    recorded = document.get("profiles")
+    names = profile_order(set(recorded or {}) | {r["profile"] for r in document["results"]})
+    if recorded is None:
+        return {name: CLAIMED if name == CORE_PROFILE else DETECTED for name in names}
+    return {name: (recorded.get(name) or {}).get("status", NOT_IMPLEMENTED) for name in names}
+
+
+def implemented(document: Mapping[str, Any], profile: str) -> bool:
+    """False for a profile neither claimed nor detected: it gets no percentage, anywhere."""
+    return profile_statuses(document).get(profile, DETECTED) != NOT_IMPLEMENTED
 
 
 def score(counts: Mapping[str, int]) -> Score:

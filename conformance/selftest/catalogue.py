@@ -96,6 +96,11 @@ CATALOGUE: tuple[Entry, ...] = (
       f"{C}json-output/errors.yaml::error-invalid-state-envelope", "checks/error_status::"),
     E("error-without-message", "error-not-found-envelope",
       f"{C}json-output/errors.yaml::error-not-found-envelope", "checks/error_envelope::"),
+    # no error check looks at a 200 (they apply to >= 400 answers): the steps' `error` expectations catch it
+    # (engine/expectations.py: never a 2xx; with no status written, the one its types document)
+    E("errors-as-200", "destroy-refused-at-contribute or move-folder-into-itself",
+      f"{C}semantics/permissions/administer.yaml::destroy-refused-at-contribute",
+      f"{C}semantics/folders/remove-rename-move.yaml::move-folder-into-itself"),
     E("no-nosniff", "nosniff-on-find-projects", f"{C}json-output/errors.yaml::nosniff-on-find-projects",
       "checks/nosniff::/system/findProjects", level="SHOULD"),
     # -- data-types --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from .catalogue import Entry, matches
 # Outcomes that count as "the suite noticed": a failed assertion, or a step that ended in error (a route that
 # hangs never answers, so its cases end in error rather than failed).
 BROKEN = ("failed", "error")
+CLEAN = ("passed", "not-applicable")
 
 
 @dataclass
@@ -68,7 +69,9 @@ def judge_clean(returncode: int | None, document: dict[str, Any] | None, seconds
         verdict.problems.append(f"no results (exit {returncode})")
         return verdict
     verdict.collateral = broken_ids(document)
-    passed = {r["id"] for r in _results(document) if r.get("outcome") == "passed"}
+    # A killer that is a check may find nothing to apply to on a clean server (retry_after where no 503
+    # comes back): not-applicable is not broken, and the fault then gives it something to apply to.
+    passed = {r["id"] for r in _results(document) if r.get("outcome") in CLEAN}
     verdict.missing = sorted({k for e in entries for k in e.killers if not any(matches(i, k) for i in passed)})
     if returncode != 0:
         verdict.problems.append(f"exit {returncode}, expected 0")

@@ -24,6 +24,7 @@ RUN_TIMEOUT_S = 900.0
 class Sweep:
     clean: Verdict | None
     verdicts: list[Verdict]
+    seconds: float = 0.0            # wall time of the whole sweep
 
     @property
     def caught(self) -> int:
@@ -39,6 +40,7 @@ class Sweep:
 
     def to_json(self) -> dict[str, Any]:
         return {"format": "dxconform-selftest/1", "caught": self.caught, "total": len(self.verdicts),
+                "seconds": round(self.seconds, 1),
                 "clean": self.clean.to_json() if self.clean else None,
                 "faults": [v.to_json() for v in self.verdicts]}
 
@@ -78,6 +80,7 @@ def sweep(entries: list[Entry], *, workers: int = 2, whole: bool = False, clean:
           on_verdict: Callable[[Verdict], None] | None = None) -> Sweep:
     """Run the clean server and every entry's fault, `workers` runs at a time; `whole` runs the whole suite
     each time (slow, but the collateral is then measured over everything)."""
+    started = time.monotonic()
     root = out_root or Path(tempfile.mkdtemp(prefix="dxconform-selftest-"))
     root.mkdir(parents=True, exist_ok=True)
 
@@ -101,7 +104,7 @@ def sweep(entries: list[Entry], *, workers: int = 2, whole: bool = False, clean:
         futures = [pool.submit(lambda e=e: report(fault_run(e))) for e in entries]
         verdicts = [f.result() for f in futures]
         clean_verdict = clean_future.result() if clean_future else None
-    result = Sweep(clean_verdict, verdicts)
+    result = Sweep(clean_verdict, verdicts, time.monotonic() - started)
     (root / "selftest.json").write_text(json.dumps(result.to_json(), indent=1))
     return result
 

@@ -23,11 +23,18 @@ CASE_SUFFIXES = (".yaml", ".yml")
 _TEMPLATE = re.compile(r"^/(?:([a-z]+)-)?\{([A-Za-z_][A-Za-z0-9_.]*)\}/([A-Za-z][A-Za-z0-9]*)$")
 
 
+# Cases of this area only probe a route's URL (an absent ID, an empty input): against a server without the
+# route they are unsupported, so they show the route is reachable, not that its behaviour is tested.
+PROBE_AREA = "url-forms"
+
+
 @dataclass
 class CaseCounts:
-    """route key -> number of cases that cover it; files that could not be read are listed apart."""
+    """route key -> number of cases that test it (`per_route`) and of URL-form cases that only probe it
+    (`probes`); files that could not be read are listed apart."""
 
     per_route: Counter = field(default_factory=Counter)
+    probes: Counter = field(default_factory=Counter)
     unreadable: list[str] = field(default_factory=list)
 
 
@@ -111,10 +118,13 @@ def count_cases(cases_root: Path | None, resolve: TemplateResolver) -> CaseCount
             counts.unreadable.append(file.relative_to(cases_root).as_posix())
             continue
         cases = document.get("cases") if isinstance(document, dict) else None
+        defaults = (document.get("defaults") if isinstance(document, dict) else None) or {}
         if isinstance(cases, list):
             for case in cases:
                 if isinstance(case, dict):
-                    counts.per_route.update(covered_routes(case, resolve))
+                    area = case.get("area") or (defaults.get("area") if isinstance(defaults, dict) else None)
+                    target = counts.probes if area == PROBE_AREA else counts.per_route
+                    target.update(covered_routes(case, resolve))
         else:
             counts.per_route.update({key for key in map(resolve, route_values(document)) if key})
     return counts

@@ -21,8 +21,9 @@ BUNDLE_FILES = ["MANIFEST.sha256", "config.json", "junit.xml", "report.html", "r
 
 
 def certify(workdir: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """A certification of the tiny case suite: a PARTIAL bundle (--cases narrows the suite), quick to make."""
     out = workdir / "out"
-    proc = dxconform(workdir, "certify", "--cases", str(TINY_CASES), "--out", str(out), *args)
+    proc = dxconform(workdir, "certify", "--partial", "--cases", str(TINY_CASES), "--out", str(out), *args)
     return proc, out / "certification.tar.gz"
 
 
@@ -48,19 +49,21 @@ def verify(bundle: Path, *args: str) -> subprocess.CompletedProcess:
 def test_certify_writes_a_bundle_that_verifies(clean) -> None:
     proc, bundle = clean
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
-    assert f"certification bundle: {bundle}" in proc.stdout and "PASS: profile core" in proc.stdout
+    assert f"certification bundle: {bundle}" in proc.stdout and "\nPARTIAL (" in proc.stdout
     files = members(bundle)
     assert sorted(files) == BUNDLE_FILES
     results = json.loads(files["results.json"])
     suite = json.loads(files["suite.json"])
-    assert suite["format"] == "dxconform-certification/1"
+    assert suite["format"] == "dxconform-certification/2"
+    assert suite["scope"] == "partial" and suite["narrowed_by"] == [f"--cases {TINY_CASES}"]
     assert suite["version"] == results["suite"]["version"] and suite["schemas_sha256"] == results["suite"]["schemas_sha256"]
     config = json.loads(files["config.json"])
     assert config["embedded"] is True and config["reruns"] == 2 and config["embedded_faults"] == []
     assert not any("token" in key and key != "tokens_given" for key in config)
     checked = verify(bundle)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "bundle intact" in checked.stdout and "PASS: profile core" in checked.stdout
+    assert "bundle intact" in checked.stdout and "profile core: " in checked.stdout
+    assert checked.stdout.splitlines()[-1].startswith(f"PARTIAL ({suite['cases_selected']}/")
 
 
 def test_the_manifest_is_sha256sum_format_and_covers_every_other_file(clean, tmp_path: Path) -> None:
@@ -137,12 +140,13 @@ def test_a_consistent_rewrite_of_results_is_still_caught_by_the_summary(clean, t
 def test_a_server_with_a_must_failure_gets_a_bundle_that_fails_core(faulty) -> None:
     proc, bundle = faulty
     assert bundle.is_file(), proc.stdout[-2000:] + proc.stderr
-    assert proc.returncode == 1 and "FAIL: profile core" in proc.stdout
+    assert proc.returncode == 1 and "\nFAIL (partial run, " in proc.stdout
     config = json.loads(members(bundle)["config.json"])
     assert config["embedded_faults"] == ["ignores-token"]
     checked = verify(bundle)
     assert checked.returncode == 1 and "bundle intact" in checked.stdout
     assert "failed: cases/tiny.yaml::no-token" in checked.stdout and "faults ignores-token" in checked.stdout
+    assert checked.stdout.splitlines()[-1].startswith("FAIL (partial run, ") and "failing" in checked.stdout
     # A profile with no results in the bundle passes nothing.
     other = verify(bundle, "--profile", "no-such-profile")
     assert other.returncode == 1 and "no MUST result of profile 'no-such-profile'" in other.stdout

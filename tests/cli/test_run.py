@@ -97,8 +97,9 @@ def test_parallel_workers(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--server", "http://127.0.0.1:9", "--token", "t"], "cannot reach http://127.0.0.1:9"),
-    (["--server", "ftp://example.invalid", "--token", "t"], "must be an http:// or https:// URL"),
+    (["--server", "http://127.0.0.1:9", "--token", "a-token-of-no-server"],
+     "cannot connect to 127.0.0.1:9: connection refused"),
+    (["--server", "ftp://example.invalid", "--token", "a-token-of-no-server"], "must be an http:// or https:// URL"),
     (["--server", "http://127.0.0.1:9"], "needs --token"),
     (["--fuzz-examples", "-1"], "--fuzz-examples must be >= 0"),
     (["--embedded-fault", "no-such-fault"], "unknown fault"),

@@ -1,4 +1,4 @@
-"""The generated pages match the code: regenerating docs/ changes nothing, and each page covers its registry."""
+"""The generated pages match the code: regenerating docs/ and README changes nothing; each page covers its registry."""
 
 from __future__ import annotations
 
@@ -9,38 +9,48 @@ import sys
 import pytest
 
 from conformance.cli.main import build_parser
-from conformance.docgen import DEFAULT_DOCS, generate, stale_pages
+from conformance.docgen import DEFAULT_DOCS, DEFAULT_ROOT, generate, stale_pages
 from conformance.docgen.case_format import load_case_schema
 from conformance.docgen.checks_page import load_registries
 from conformance.docgen.cli_reference import documented_actions, subcommands
 from conformance.docgen.regions import RegionError, begin_marker, end_marker, fill_region
 from conformance.resources import schemas_dir
+from conformance.selftest.record import RECORD_PATH
 
 
 def test_regenerating_changes_nothing():
     stale = stale_pages()
-    assert not stale, (f"out of date: {[str(p.relative_to(DEFAULT_DOCS)) for p in stale]}; "
+    assert not stale, (f"out of date: {[str(p.relative_to(DEFAULT_ROOT)) for p in stale]}; "
                        "run `python -m conformance.docgen`")
 
 
+def copy_of_the_sources(root):
+    """A repository root holding what docgen reads besides the code: the included files and the recorded score."""
+    for source in [*(DEFAULT_DOCS / "ci").rglob("*"), *(DEFAULT_DOCS / "examples").rglob("*"),
+                   DEFAULT_ROOT / RECORD_PATH]:
+        if source.is_file() and "__pycache__" not in source.parts:
+            copy = root / source.relative_to(DEFAULT_ROOT)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(source.read_bytes())
+
+
 def test_check_mode_exit_codes(tmp_path):
-    # A copy of docs/ with one generated region edited by hand: --check names it and exits 1.
+    # A copy of the generated pages with one generated region edited by hand: --check names it and exits 1.
     for path, text in generate().items():
-        target = tmp_path / path.relative_to(DEFAULT_DOCS)
+        target = tmp_path / path.relative_to(DEFAULT_ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    for sub in ("ci", "examples"):
-        for source in (DEFAULT_DOCS / sub).rglob("*"):
-            if source.is_file() and "__pycache__" not in source.parts:
-                copy = tmp_path / source.relative_to(DEFAULT_DOCS)
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                copy.write_bytes(source.read_bytes())
-    check = [sys.executable, "-m", "conformance.docgen", "--check", "--docs", str(tmp_path)]
+    copy_of_the_sources(tmp_path)
+    check = [sys.executable, "-m", "conformance.docgen", "--check", "--root", str(tmp_path)]
     assert subprocess.run(check, capture_output=True).returncode == 0
-    contract = tmp_path / "contract.md"
+    contract = tmp_path / "docs" / "contract.md"
     contract.write_text(contract.read_text().replace("| `--server URL` |", "| `--server ADDRESS` |", 1))
     done = subprocess.run(check, capture_output=True, text=True)
     assert done.returncode == 1 and "contract.md" in done.stderr
+
+
+def test_generated_pages_include_the_readme():
+    assert DEFAULT_ROOT / "README.md" in generate()
 
 
 def test_regions_are_filled_in_place_and_idempotent():

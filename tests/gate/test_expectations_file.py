@@ -86,7 +86,7 @@ def test_apply_keeps_the_expectation_and_says_why_the_outcome_changed() -> None:
 
 
 def results_document() -> dict:
-    return {"format": "dxconform-results/1", "server": {"url": "http://127.0.0.1:1"}, "results": [
+    return {"format": "dxconform-results/2", "server": {"url": "http://127.0.0.1:1"}, "results": [
         {"id": CASE, "outcome": "failed", "level": "MUST", "profile": "core", "message": "status 200,\n expected 400",
          "source": "https://documentation.dnanexus.com/x"},
         {"id": CHECK, "outcome": "error", "level": "SHOULD", "profile": "core", "message": "crashed", "source": ""},

@@ -68,5 +68,5 @@ def test_a_broken_expectations_file_stops_the_run_with_file_and_line(tmp_path: P
 def test_the_expectations_command_refuses_what_is_not_a_results_file(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text('{"format": "something-else"}')
     proc = dxconform(tmp_path, "expectations", str(tmp_path / "other.json"), "--out", str(tmp_path / "e.yaml"))
-    assert proc.returncode == 2 and "is not a dxconform-results/1 document" in proc.stderr
+    assert proc.returncode == 2 and "is not a dxconform-results/2 document" in proc.stderr
     assert not (tmp_path / "e.yaml").exists()

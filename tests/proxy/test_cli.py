@@ -34,7 +34,7 @@ def test_validate_exit_codes(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "client MUST   request_json /system/whoami" in printed
     document = json.loads((tmp_path / "bad" / "results.json").read_text())
-    assert document["format"] == "dxconform-results/1" and document["traffic"]["api"] == 2
+    assert document["format"] == "dxconform-results/2" and document["traffic"]["api"] == 2
     assert (tmp_path / "bad" / "report.html").read_text().count("request_json") >= 1
     (tmp_path / "junk.har").write_text("{}")
     assert main(["validate", str(tmp_path / "junk.har"), "--out", str(tmp_path / "junk")]) == 2

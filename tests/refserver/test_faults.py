@@ -317,6 +317,15 @@ def probe_error_message(c):
     return sorted(parsed["error"])
 
 
+def probe_refusal_status(c):
+    """A refusal (bob, at CONTRIBUTE, destroys the project) and a missing record: status and type of each,
+    and whether the project survived."""
+    project, _ = shared_with_bob(c, "CONTRIBUTE")
+    refused, _, parsed = c.call(f"/{project}/destroy", user="bob")
+    missing, _, missing_parsed = c.call(f"/{MISSING_RECORD}/describe")
+    return refused, error_type(parsed), missing, error_type(missing_parsed), c.ok(f"/{project}/describe")["id"] == project
+
+
 def probe_hidden(c):
     return c.ok(f"/{c.record(c.project(), hidden=True)}/describe")["hidden"]
 
@@ -443,6 +452,8 @@ EXPECTED: dict[str, tuple[Any, Any, Any]] = {
     "nonce-reuse-accepted": (probe_nonce_reuse, (422, "InvalidInput"), (200, None)),
     "invalid-state-as-409": (probe_invalid_state_status, (422, "InvalidState"), (409, "InvalidState")),
     "error-without-message": (probe_error_message, ["message", "type"], ["type"]),
+    "errors-as-200": (probe_refusal_status, (401, "PermissionDenied", 404, "ResourceNotFound", True),
+                      (200, "PermissionDenied", 200, "ResourceNotFound", True)),
     "hidden-as-string": (probe_hidden, True, "true"),
     "unknown-token-accepted": (probe_unknown_token, (401, "InvalidAuthentication", 401), (200, None, 401)),
     "contribute-acts-as-administer": (probe_contribute_invites, (401, "PermissionDenied", "CONTRIBUTE"),

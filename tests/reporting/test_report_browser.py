@@ -50,7 +50,11 @@ def failing_run(tmp_path_factory) -> Path:
 def expected_numbers(document: dict) -> dict:
     """The numbers report.html must show, counted here straight from results.json."""
     results = document["results"]
-    return {"profile_level": Counter((r["profile"], r["level"], r["outcome"]) for r in results),
+    statuses = {name: entry["status"] for name, entry in document["profiles"].items()}
+    # A profile neither claimed nor detected shows as one row (level "all"), with no score.
+    level = {name: "all" if status == "not-implemented" else None for name, status in statuses.items()}
+    return {"profile_level": Counter((r["profile"], level.get(r["profile"]) or r["level"], r["outcome"])
+                                     for r in results),
             "area": Counter((r["area"], r["outcome"]) for r in results),
             "failures": sum(1 for r in results if r["outcome"] in ("failed", "error")),
             "whoami_exchanges": sum(1 for r in results for e in r["exchanges"] if e.get("route") == "/system/whoami")}
@@ -74,7 +78,9 @@ def test_report_renders_in_chromium_with_the_numbers_of_results_json(failing_run
     for outcome, count in document["summary"].items():
         assert page.by_id[f"dx-total-{outcome}"] == str(count), outcome
     shown_rows = {(r.get("data-profile"), r.get("data-level")) for r, _, _ in page.cells if "data-level" in r}
-    assert shown_rows == {(p, lv) for p, lv, _ in expected["profile_level"]}
+    not_implemented = {(name, "all") for name, entry in document["profiles"].items()
+                       if entry["status"] == "not-implemented"}
+    assert shown_rows == {(p, lv) for p, lv, _ in expected["profile_level"]} | not_implemented
     for (profile, level, outcome), count in expected["profile_level"].items():
         assert page.find(data_profile=profile, data_level=level, data_outcome=outcome) == [str(count)]
     for (area, outcome), count in expected["area"].items():

@@ -20,7 +20,7 @@ def test_a_route_that_hangs_ends_in_error_within_the_timeout(tmp_path):
     run = dxconform_run(["--embedded-fault", "hangs-on-whoami", "--timeout", str(TIMEOUT_S),
                          "-k", "system.yaml or identity.yaml"], tmp_path / "out")
     assert run.results is not None, run.describe()
-    hung = [r for r in run.items if "/system/whoami" in r.get("routes", [])
+    hung = [r for r in run.items if "/system/whoami" in r.get("routes", []) and r["kind"] == "case"
             and r.get("outcome") not in ("skipped", "unsupported")]
     assert hung, "no case calls /system/whoami"
     assert {r["outcome"] for r in hung} == {"error"}, [(r["id"], r["outcome"]) for r in hung]
@@ -29,6 +29,9 @@ def test_a_route_that_hangs_ends_in_error_within_the_timeout(tmp_path):
         assert r["duration_ms"] <= (TIMEOUT_S + 3) * 1000 * max(1, len(r.get("exchanges") or [1])), r["id"]
     # the other routes answered normally
     assert len(run.by_outcome("passed")) > len(hung), run.describe()
+    # core is claimed, and the profile probe could not probe whoami: the claim fails, saying so
+    core = next(r for r in run.items if r["id"] == "profiles/core")
+    assert core["outcome"] == "failed" and "not probed" in core["message"], core["message"]
     must_broken = [r for r in run.items if r.get("level") == "MUST" and r["outcome"] in ("failed", "error")]
     assert run.returncode == (1 if must_broken else 0), run.describe()
 
@@ -73,6 +76,12 @@ def test_huge_answers_finish_the_run(tmp_path):
     sent: list[int] = []
 
     def huge_then_small(conn: socket.socket) -> None:
+        # the start-up probe's whoami (one per token) is answered, so that the run starts
+        request = server.requests[-1]
+        if request.startswith(b"POST /system/whoami ") and len(server.requests) <= 2:
+            user = b"1" if TOKEN.encode() in request else b"2"
+            answer("200 OK", b'{"id": "user-' + user + b'"}', {"Content-Type": "application/json"})(conn)
+            return
         # the first few answers are huge (until the client hangs up); the rest are small 404 envelopes
         if len(sent) < 3:
             sent.append(0)
