@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -45,6 +45,14 @@ class Outcome(StrEnum):
     ERROR = "error"
     XFAILED = "xfailed"
     XPASSED = "xpassed"
+
+
+class UnsupportedReason(StrEnum):
+    """Why a result is `unsupported` (results.json `reason`): what kept it from testing anything."""
+
+    ROUTE_ABSENT = "route-absent"          # the server lacks the route (engine/absence.py tells it)
+    NO_SECOND_USER = "no-second-user"      # the case runs as a second user and the run has no --token2
+    NOT_FUZZED = "not-fuzzed"              # a fuzz item the run could not drive (no container lent)
 
 
 class _NotJSON:
@@ -264,6 +272,8 @@ class Finding:
     actual: Any = None
     # True when the check itself crashed: the finding is about the suite, not the server.
     internal: bool = False
+    # Which of its result's exchanges drew it (set by the runner for a case's findings; None elsewhere).
+    exchange_index: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         record = {"check": self.check, "level": self.level.value, "area": self.area.value,
@@ -276,11 +286,119 @@ class Finding:
             record["actual"] = self.actual
         if self.internal:
             record["internal"] = True
+        if self.exchange_index is not None:
+            record["exchange_index"] = self.exchange_index
         return record
 
 
 # The issue calls it a check result; a check that passes produces none, so a result is a finding.
 CheckResult = Finding
+
+
+class FailurePhase(StrEnum):
+    """Where in a case its failure happened (results.json `failure.phase`)."""
+
+    FIXTURE = "fixture"            # a step of a case-scoped fixture
+    RUN_FIXTURE = "run fixture"    # a step of a `scope: run` fixture (set up once, shared by the run)
+    STEP = "step"                  # a step of the case itself
+    FINALLY = "finally"            # a cleanup step (the case's, or a fixture's: then `fixture` names it)
+    CHECK = "check"                # a MUST protocol-check finding on one of the case's exchanges
+    SETUP = "setup"                # the run could not prepare what the case needs (the work project)
+    INTERNAL = "internal"          # the suite itself broke while running the case
+
+
+# How much of an expected or actual value a failure record keeps (the exchanges keep the whole answer).
+MISMATCH_VALUE_LIMIT = 4096
+
+
+def _recordable(value: Any) -> Any:
+    """`value` as JSON data of bounded size: too long, it becomes its JSON text cut short (a string)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)[:MISMATCH_VALUE_LIMIT]
+    if len(text) <= MISMATCH_VALUE_LIMIT:
+        return json.loads(text)
+    return text[:MISMATCH_VALUE_LIMIT] + f"... [{len(text)} chars in all]"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One expectation a failing step's answer did not meet: where (a JSON path, `status`, `header NAME`, `text`),
+    which matcher judged it, both sides, and one line of text. `actual_missing`: nothing was there (not null)."""
+
+    path: str
+    matcher: str
+    text: str
+    expected: Any = None
+    actual: Any = None
+    actual_missing: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"path": self.path, "matcher": self.matcher,
+                                  "expected": _recordable(self.expected)}
+        if not self.actual_missing:
+            record["actual"] = _recordable(self.actual)
+        record["text"] = self.text
+        return record
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> Mismatch:
+        return cls(path=str(record.get("path", "")), matcher=str(record.get("matcher", "")),
+                   text=str(record.get("text", "")), expected=record.get("expected"),
+                   actual=record.get("actual"), actual_missing="actual" not in record)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a case failed or errored, as data: the phase and the step (index from 1, name, fixture, file:line,
+    method and path as sent), the index of the failing exchange in its Result's `exchanges` (None when none
+    was recorded: not sent, a setup error), and what was missed (none for an error: then `error` says why)."""
+
+    phase: FailurePhase
+    step: int | None = None
+    step_name: str = ""
+    fixture: str = ""
+    location: str = ""
+    method: str = ""
+    path: str = ""
+    exchange_index: int | None = None
+    misses: tuple[Mismatch, ...] = ()
+    error: str = ""
+
+    @property
+    def place(self) -> str:
+        """Which step, in the engine's words: `step 2 [name]`, `fixture f step 1`, `fixture f finally 1`..."""
+        phase = FailurePhase(self.phase)
+        if self.step is None:
+            return phase.value + (f" of fixture {self.fixture}" if self.fixture else "")
+        words = {FailurePhase.FIXTURE: f"fixture {self.fixture} step",
+                 FailurePhase.RUN_FIXTURE: f"run fixture {self.fixture} step",
+                 FailurePhase.FINALLY: f"fixture {self.fixture} finally" if self.fixture else "finally",
+                 }.get(phase, f"fixture {self.fixture} step" if self.fixture else "step")
+        return f"{words} {self.step}" + (f" [{self.step_name}]" if self.step_name else "")
+
+    def shifted(self, offset: int) -> Failure:
+        """The same failure with its exchange index moved by `offset` (its exchanges joined a longer list)."""
+        if self.exchange_index is None:
+            return self
+        return replace(self, exchange_index=self.exchange_index + offset)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"phase": FailurePhase(self.phase).value, "step": self.step, "step_name": self.step_name,
+                "fixture": self.fixture, "location": self.location, "method": self.method, "path": self.path,
+                "exchange_index": self.exchange_index, "misses": [miss.to_json() for miss in self.misses],
+                "error": self.error}
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> Failure:
+        step, index = record.get("step"), record.get("exchange_index")
+        return cls(phase=FailurePhase(record["phase"]), step=step if isinstance(step, int) else None,
+                   step_name=str(record.get("step_name") or ""), fixture=str(record.get("fixture") or ""),
+                   location=str(record.get("location") or ""), method=str(record.get("method") or ""),
+                   path=str(record.get("path") or ""), exchange_index=index if isinstance(index, int) else None,
+                   misses=tuple(Mismatch.from_json(m) for m in record.get("misses") or ()),
+                   error=str(record.get("error") or ""))
 
 
 @dataclass
@@ -306,11 +424,20 @@ class Result:
     # A check result's counts: exchanges its route had, and those its rule applied to (results.json
     # `check_counts`; None for a case).
     check_counts: dict[str, int] | None = None
+    # Why an `unsupported` result tested nothing (UnsupportedReason's value); "" for every other outcome.
+    reason: str = ""
+    # Why the result failed or errored, as data (results.json `failure`; None when it did not, or for results
+    # the engine does not run step by step: checks, profile claims).
+    failure: Failure | None = None
 
     def to_json(self) -> dict[str, Any]:
         record = self._json()
         if self.check_counts is not None:
             record["check_counts"] = dict(self.check_counts)
+        if self.reason:
+            record["reason"] = self.reason
+        if self.failure is not None:
+            record["failure"] = self.failure.to_json()
         return record
 
     def _json(self) -> dict[str, Any]:
@@ -320,6 +447,23 @@ class Result:
                 "duration_ms": self.duration_ms,
                 "exchanges": [exchange.to_json() for exchange in self.exchanges],
                 "findings": [finding.to_json() for finding in self.findings]}
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value: null, boolean, integer, number (with a fraction), string, array, object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

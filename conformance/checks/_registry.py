@@ -144,7 +144,6 @@ def run_check(info: CheckInfo, ctx: CheckContext, exchange: Exchange) -> list[Fi
 def apply_checks(ctx: CheckContext, exchange: Exchange, names: Iterable[str] | None = None,
                  skip: Iterable[str] = (), side: str = SERVER_SIDE) -> ChecksRun:
     """Every registered check of `side` (or those named, less `skip`) on one exchange."""
-    load_builtin_checks()
     skipped = set(skip)
     registry = registry_for(side)
     selected = [registry[n] for n in names] if names is not None else list(registry.values())
@@ -164,8 +163,3 @@ def run_checks(ctx: CheckContext, exchange: Exchange, names: Iterable[str] | Non
                skip: Iterable[str] = (), side: str = SERVER_SIDE) -> list[Finding]:
     """Every registered check of `side` (or those named) on one exchange; the findings of those that fail."""
     return list(apply_checks(ctx, exchange, names, skip, side).findings)
-
-
-def load_builtin_checks() -> None:
-    """Import the modules that register the protocol checks (idempotent)."""
-    from . import datatypes, envelope, protocol, schema  # noqa: F401

@@ -24,6 +24,7 @@ REQUIRED_PROFILE = "core"
 SHOWN_FAILURES = 20
 # Options that run part of the suite or excuse known failures, and why a certificate cannot have them.
 NARROWING_FLAGS = {"-k": "runs part of the suite", "--cases": "runs other case files",
+                   "--add-cases": "runs case files besides the suite's",
                    "--shard": "runs part of the suite", "-m": "runs part of the suite",
                    "--profile": "runs part of the suite", "--expectations": "excuses known failures",
                    "--fuzz-only": "runs no case"}

@@ -18,7 +18,10 @@ PLUGIN = "conformance.pytest_plugin.plugin"
 TOKEN_ENV, TOKEN2_ENV = "DXCONFORM_TOKEN", "DXCONFORM_TOKEN2"
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 # With PYTEST_DISABLE_PLUGIN_AUTOLOAD, only these plugins load: whatever else is installed stays out of the run.
-EXPLICIT_PLUGINS = ("-p", "xdist.plugin", "-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin")
+# report.html is dxconform's own page (written with results.json); pytest-html is not loaded (its page grows
+# past a megabyte and counts in pytest's words: reporting/report_page.py says why).
+EXPLICIT_PLUGINS = ("-p", "xdist.plugin")
+RUN_INI = Path(__file__).resolve().parents[1] / "pytest_plugin" / "run.ini"
 DEFAULT_RERUNS = 2
 # Fuzzing is off unless asked for (docs/fuzzing.md says why); --fuzz and --fuzz-only use this budget.
 RECOMMENDED_FUZZ_EXAMPLES = 8
@@ -51,6 +54,9 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) 
                    help="the profiles the server claims to implement (comma-separated or repeated; core always): "
                         "a claimed profile whose routes are missing fails the run. Without a claim, a profile is "
                         "detected by a probe of its routes, or reported as not implemented (no score)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="for CI logs: no per-case output, only the verdict, profiles, root causes, what was not "
+                        "tested, the totals and the output files (about 30 lines); the exit code is the same")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only cases matching this pytest -k expression")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request deadline (default 30)")
     p.add_argument("-n", dest="workers", default="0", metavar="N",
@@ -80,9 +86,16 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) 
                         f"fail the run (default {DEFAULT_RERUNS}; 0: no reruns)")
     p.add_argument("--flaky-fails", action="store_true",
                    help="a flaky MUST result (failed, then passed on a rerun) fails the run too")
-    # Power users and the project's tests: another case directory. Self-test aid: start the embedded server
-    # with a deliberate fault (dxconform serve --fault list) to see the suite catch it.
-    p.add_argument("--cases", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument("--keep", action="store_true",
+                   help="leave what the run creates on the server (no cleanup, no `finally` steps), to look at a "
+                        "failing case's objects; prints their IDs and one command per project to delete it")
+    cases = p.add_argument_group("case files (docs/write-a-case.md)")
+    cases.add_argument("--add-cases", action="append", default=[], metavar="DIR",
+                       help="also run the case files under DIR, besides the shipped suite (repeatable); their case "
+                            "ids must differ from the suite's")
+    cases.add_argument("--cases", metavar="DIR",
+                       help="run the case files under DIR instead of the shipped suite")
+    # Self-test aid: start the embedded server with a deliberate fault (dxconform serve --fault list).
     p.add_argument("--embedded-fault", action="append", default=[], metavar="NAME", help=argparse.SUPPRESS)
 
 
@@ -148,28 +161,58 @@ def _check_expectations(path: Path) -> None:
         raise UsageError(f"{len(problem.errors)} problem(s) in the expectations file {path}") from None
 
 
-def _cases_dir(args: argparse.Namespace) -> Path:
+def _case_dirs(args: argparse.Namespace) -> list[Path]:
+    """The run's case directories: the suite (the shipped one, or `--cases DIR` instead) first, then each
+    `--add-cases DIR`. None may lie inside another: their files would run twice."""
     from ..resources import cases_dir
 
-    path = Path(args.cases).resolve() if args.cases else cases_dir()
-    if not path.is_dir():
-        raise UsageError(f"case directory {path} does not exist")
-    return path
+    given = [("--cases", args.cases)] if args.cases else []
+    given += [("--add-cases", d) for d in getattr(args, "add_cases", None) or []]
+    dirs = [] if args.cases else [cases_dir()]
+    for flag, value in given:
+        path = Path(value).resolve()
+        if not path.is_dir():
+            raise UsageError(f"{flag}: case directory {value} does not exist")
+        for earlier in dirs:
+            if path == earlier or earlier in path.parents or path in earlier.parents:
+                raise UsageError(f"{flag} {value}: {path} overlaps the case directory {earlier} of this run")
+        dirs.append(path)
+    return dirs
 
 
-def _check_case_files(cases: Path) -> None:
-    """Broken case files stop the run before anything is sent: every problem as `file:line: message`."""
+def _check_case_files(dirs: list[Path]) -> None:
+    """Broken case files stop the run before anything is sent: every problem as `file:line: message`. A case
+    added with --add-cases may not take the id of a case already in the run (the suite's or an earlier
+    directory's): -k, the results and expectations files would not tell the two apart."""
     from ..cases import CaseLoadError, load_suite
     from ..checks import CHECKS
 
-    try:
-        suite = load_suite([cases], base=cases.parent, known_checks=CHECKS)
-    except CaseLoadError as problem:
-        for error in problem.errors:
-            print(error, file=sys.stderr)
-        raise UsageError(f"{len(problem.errors)} problem(s) in the case files under {cases}") from None
-    if not suite.cases:
-        raise UsageError(f"no cases under {cases}")
+    seen: dict[str, str] = {}       # case id (before any for_each expansion) -> where it is first defined
+    collisions: list[str] = []
+    for index, cases in enumerate(dirs):
+        try:
+            # Files are labelled as the run names them: relative to the suite's parent (pytest's rootdir),
+            # an added file outside it by its full path.
+            suite = load_suite([cases], base=dirs[0].parent, known_checks=CHECKS)
+        except CaseLoadError as problem:
+            for error in problem.errors:
+                print(error, file=sys.stderr)
+            raise UsageError(f"{len(problem.errors)} problem(s) in the case files under {cases}") from None
+        if not suite.cases:
+            raise UsageError(f"no cases under {cases}")
+        ids: dict[str, str] = {}
+        for case in suite.cases:
+            ids.setdefault(case.id.split("[", 1)[0], str(case.location))
+        if index:
+            collisions += [f"{where}: case id {case_id!r} is already in this run, at {seen[case_id]}"
+                           for case_id, where in ids.items() if case_id in seen]
+        for case_id, where in ids.items():
+            seen.setdefault(case_id, where)
+    if collisions:
+        for line in collisions:
+            print(line, file=sys.stderr)
+        raise UsageError(f"{len(collisions)} added case id(s) collide with cases already in the run: "
+                         f"give them other ids")
 
 
 @contextlib.contextmanager
@@ -213,13 +256,18 @@ def _probe(args: argparse.Namespace, url: str, tokens: dict[str, str]) -> None:
     """Before any case runs (cli/probe.py): whoami with each token, within the run's --timeout. No API at
     the URL, a refused token, one user for both tokens, an unreachable server: exit 2, one sentence. No
     second token: a warning naming the cases that will end as unsupported."""
-    from .probe import probe, warn_no_second_user
+    from .probe import probe, second_user_cases, warn_no_second_user
 
     sources = {"alice": "--token" if args.token else f"${TOKEN_ENV}",
                "bob": "--token2" if args.token2 else f"${TOKEN2_ENV}"}
     probe(url, tokens, sources, timeout=args.timeout)
     if "bob" not in tokens:
-        warn_no_second_user(_cases_dir(args), "--token2")
+        suite, *added = _case_dirs(args)
+        if not added:
+            warn_no_second_user(suite, "--token2")
+        elif count := sum(map(second_user_cases, [suite, *added])):
+            print(f"dxconform: warning: no --token2: {count} cases that need a second user will be unsupported",
+                  file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -241,17 +289,22 @@ def _token_environment(tokens: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedded: bool, out: Path) -> list[str]:
-    argv = [str(cases), "-p", PLUGIN, "-p", "no:cacheprovider", *EXPLICIT_PLUGINS,
+def pytest_arguments(args: argparse.Namespace, dirs: list[Path], server: str, embedded: bool,
+                     out: Path) -> list[str]:
+    """pytest's command line for a run of the case files under `dirs` (the suite first, then added ones)."""
+    suite = dirs[0]
+    argv = [*(str(d) for d in dirs), "-p", PLUGIN, "-p", "no:cacheprovider", *EXPLICIT_PLUGINS,
             # Our own empty configuration and rootdir: a pytest.ini or conftest.py near the user's working
-            # directory must not change the run, and node ids read cases/<area>/<file>.yaml::<case>.
-            "-c", os.devnull, "--rootdir", str(cases.parent), "--noconftest",
-            "--dx-server", server, "--dx-cases", str(cases), "--dx-out", str(out),
+            # directory must not change the run, and the suite's ids read cases/<area>/<file>.yaml::<case>
+            # (an added file outside the rootdir is named by its full path).
+            "-c", str(RUN_INI), "--rootdir", str(suite.parent), "--noconftest",
+            "--dx-server", server, *(arg for d in dirs for arg in ("--dx-cases", str(d))), "--dx-out", str(out),
             "--dx-timeout", f"{args.timeout:g}", "--dx-reruns", str(args.reruns),
-            "--html", str(out / "report.html"), "--self-contained-html",
             "-n", args.workers]
     if embedded:
         argv.append("--dx-embedded")
+    if getattr(args, "quiet", False):
+        argv += ["-p", "no:terminal", "--dx-quiet"]
     if args.project:
         argv += ["--dx-project", args.project]
     for profile in args.profile:
@@ -260,6 +313,8 @@ def pytest_arguments(args: argparse.Namespace, cases: Path, server: str, embedde
         argv += ["--dx-claims", claim]
     if args.keyword:
         argv += ["-k", args.keyword]
+    if getattr(args, "keep", False):
+        argv.append("--dx-keep")
     if getattr(args, "expectations", None):
         argv += ["--dx-expectations", str(Path(args.expectations).resolve())]
     if getattr(args, "shard", None):
@@ -273,7 +328,7 @@ def fuzz_arguments(args: argparse.Namespace) -> list[str]:
     if not budget:
         # The seed of generated cases (`generate:`); without it they use 0.
         return [] if args.seed is None else ["--dx-seed", str(args.seed)]
-    from ..pytest_plugin.fuzz_items import default_seed
+    from ..pytest_plugin.fuzz_plan import default_seed
 
     if args.seed is None:
         args.seed = default_seed()
@@ -289,8 +344,8 @@ def fuzz_arguments(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     _check_arguments(args)
-    cases = _cases_dir(args)
-    _check_case_files(cases)
+    dirs = _case_dirs(args)
+    _check_case_files(dirs)
     out = Path(args.out).resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -299,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
     for name in ("results.json", "junit.xml", "report.html"):
         (out / name).unlink(missing_ok=True)  # a stale file must never pass for this run's
     with _target(args) as (server, tokens, embedded), _token_environment(tokens):
-        code = _run_pytest(pytest_arguments(args, cases, server, embedded, out), cases)
+        code = _run_pytest(pytest_arguments(args, dirs, server, embedded, out), dirs[0])
         _scrub_outputs(out, tokens.values())
     from ..reporting.badges import write_run_badges
     write_run_badges(out)  # DIR/badges/<profile>-<level>.svg

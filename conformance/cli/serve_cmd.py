@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import re
+import socket
 from dataclasses import dataclass
 
 from .main import UsageError
@@ -44,9 +46,7 @@ def fault_groups() -> list[FaultGroup]:
     """The faults by what must catch them: the self-test catalogue, fuzzing alone, differential mode alone, and
     (only when some exist) faults that nothing sweeps yet. The grouping lives here, on the engine's side of
     the seam: the reference server defines the faults and knows nothing of the catalogue."""
-    from ..refserver.diff_faults import DIFF_FAULTS
-    from ..refserver.faults import FAULTS
-    from ..refserver.fuzz_faults import FUZZ_FAULTS
+    from ..refserver.faults import DIFF_FAULTS, FAULTS, FUZZ_FAULTS
     from ..selftest import CATALOGUE
 
     swept = {e.fault for e in CATALOGUE}
@@ -112,9 +112,30 @@ def run(args: argparse.Namespace) -> int:
     settings.latency_ms = args.latency_ms
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
+    check_bindable(args.host, args.port)
     port = args.port or free_port(args.host)
     try:
         serve_forever(args.host, port, args.db, settings)
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{port}: {exc}") from None
     return 0
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Bind (and release) every address `host` names on `port`, as uvicorn is about to: a port in use or an
+    address that is not this machine's is one line and exit 2, before uvicorn logs its own `[Errno 98]`.
+    SO_REUSEADDR as asyncio sets it, so a port that only has connections in TIME_WAIT is not "in use"."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot serve on {host}: {exc.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise UsageError(f"port {port} is in use on {host} (another process listens there; "
+                                     f"choose another with --port, or --port 0 for a free one)") from None
+                raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None

@@ -31,8 +31,9 @@ def _spec():
 
 
 def _case_counts(spec):
+    from ..case_coverage import count_cases
     from ..resources import cases_dir
-    from ..spec.case_index import TemplateResolver, count_cases
+    from ..spec.routes import TemplateResolver
 
     try:
         root: Path | None = cases_dir()
@@ -56,7 +57,7 @@ def run_routes(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_table(rows))
     for name in counts.unreadable:
-        print(f"dxconform: warning: case file {name} is not readable YAML; not counted", file=sys.stderr)
+        print(f"dxconform: warning: case file {name} does not load; its cases are not counted", file=sys.stderr)
     return 0
 
 

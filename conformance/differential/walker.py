@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import format_path
+from ..model import format_path, json_type
 from .volatile import ID_PATTERN, tokens
 
 _WHOLE_ID = re.compile(f"^(?:{ID_PATTERN})$")
@@ -40,22 +40,6 @@ class Mismatch:
     golden: Any
     candidate: Any
     detail: str = ""
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _item_id(item: Any) -> str | None:

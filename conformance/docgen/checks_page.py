@@ -1,21 +1,11 @@
-"""The checks page, generated from the check registries (server side and the proxy's client side)."""
+"""The checks page, generated from the check registries (server side, and the client side the proxy runs)."""
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 
 from ..checks import CHECKS, CLIENT_CHECKS, CheckInfo
 from .markdown import code, table
-
-# Modules that register checks outside conformance.checks (which loads its own on import).
-CHECK_MODULES = ("conformance.proxy.client_checks",)
-
-
-def load_registries() -> tuple[dict[str, CheckInfo], dict[str, CheckInfo]]:
-    for name in CHECK_MODULES:
-        importlib.import_module(name)
-    return CHECKS, CLIENT_CHECKS
 
 
 def check_rows(registry: dict[str, CheckInfo]) -> list[tuple[str, ...]]:
@@ -24,7 +14,7 @@ def check_rows(registry: dict[str, CheckInfo]) -> list[tuple[str, ...]]:
 
 
 def render() -> str:
-    server, client = load_registries()
+    server, client = CHECKS, CLIENT_CHECKS
     levels = Counter(info.level.value for info in server.values())
     out = ["# The checks", "",
            "Protocol checks are small rules run on **every exchange** of a run, besides what each case expects. "

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from ..case_coverage import count_cases
 from ..resources import cases_dir
 from ..spec import Route, load_spec
-from ..spec.case_index import TemplateResolver, count_cases
+from ..spec.routes import TemplateResolver
 from .markdown import code, table, yes_no
 
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..model import Exchange
-from .runner import CaseRun, _run_finally
 
 if TYPE_CHECKING:
     from .session import RunSession
@@ -16,14 +15,26 @@ REMOVE_BATCH = 500
 
 @dataclass
 class CleanupReport:
-    """What cleanup removed and what it could not (each with the server's reason)."""
+    """What cleanup removed and what it could not (each with the server's reason); with --keep, nothing is
+    removed and `kept` is what the run left (the tracker's snapshot: projects, objects and folders in other
+    projects, global objects, each with the user who made it)."""
 
     removed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
+    kept: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"removed": list(self.removed), "failed": list(self.failed)}
+        record: dict[str, Any] = {"removed": list(self.removed), "failed": list(self.failed)}
+        if self.kept is not None:
+            record["kept"] = self.kept
+        return record
+
+
+def keep_all(session: RunSession) -> CleanupReport:
+    """--keep: remove nothing (no cleanup hooks either: a `scope: run` fixture's `finally` would destroy what
+    it made); report what the run created and still holds."""
+    return CleanupReport(kept=session.tracker.snapshot())
 
 
 def _call(session: RunSession, report: CleanupReport, path: str, body: dict, user: str) -> bool:
@@ -75,18 +86,12 @@ def _remove_folders(session: RunSession, report: CleanupReport, project: str, fo
 
 
 def clean_up(session: RunSession) -> CleanupReport:
-    """Run pending `scope: run` fixture `finally` steps, then remove what the tracker holds: objects and
-    folders the run made in projects it did not create, then the projects it created (destroyed whole)."""
+    """Run the session's cleanup hooks (the runner's: pending `finally` steps of `scope: run` fixtures), then
+    remove what the tracker holds: objects and folders the run made in projects it did not create, then the
+    projects it created (destroyed whole)."""
     report = CleanupReport()
-    for shared in list(session.run_fixtures.values()):
-        if not shared.finalized:
-            shared.finalized = True
-            state = CaseRun()
-            _run_finally(session, shared.fixture.finally_steps, shared.saved, state,
-                         f"run fixture {shared.fixture.name} finally")
-            report.exchanges.extend(state.exchanges)
-            if state.finally_failure:
-                report.failed.append(session.scrub_text(state.finally_failure))
+    for hook in list(session.cleanup_hooks):
+        hook(session, report)
     snapshot = session.tracker.snapshot()
     for project, track in snapshot["in_projects"].items():
         _remove_objects(session, report, project, track["objects"])

@@ -33,6 +33,8 @@ class RunConfig:
     # The profiles the user says the server implements (--claims): a route of one of them that the server
     # lacks fails its cases instead of making them unsupported. core is always claimed.
     claims: frozenset[str] = frozenset({CORE_PROFILE})
+    # --keep: leave what the run creates on the server (no `finally` steps, no cleanup) and report it.
+    keep: bool = False
 
     def claimed(self, profile: str) -> bool:
         return profile == CORE_PROFILE or profile in self.claims

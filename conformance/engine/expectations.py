@@ -6,28 +6,53 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..cases.match import MISSING, MatchFailure, get_path, match
+from ..cases.match import MISSING, MatchFailure, get_path, is_operator, match
 from ..cases.model import NO_BODY, Expect
 from ..cases.template import render
-from ..model import NOT_JSON, Response
+from ..model import NOT_JSON, Mismatch, Response
+
+# The matcher of a miss that no matcher of match.py judged: a literal value compared as JSON.
+EQUALS = "equals"
 
 
 @dataclass(frozen=True)
 class Miss:
-    """One expectation the answer does not meet, with its evidence."""
+    """One expectation the answer does not meet, with its evidence: where, both sides, and which matcher
+    judged it (`status`, `error`, `schema`, `json`, `$regex`, `equals`...; '' when the caller named none).
+    `actual_missing`: nothing was at `path` (`actual` is then None, which is not a JSON null)."""
 
     message: str
     path: str = ""
     expected: Any = None
     actual: Any = None
+    matcher: str = ""
+    actual_missing: bool = False
 
     def __str__(self) -> str:
         return self.message
 
+    def record(self) -> Mismatch:
+        """The miss as the data model's Mismatch (what results.json keeps of it)."""
+        missing = self.actual_missing or self.actual is MISSING
+        return Mismatch(path=self.path, matcher=self.matcher or "expect", text=self.message,
+                        expected=self.expected, actual=None if missing else self.actual, actual_missing=missing)
 
-def _from_match(prefix: str, failure: MatchFailure) -> Miss:
-    actual = None if failure.actual is MISSING else failure.actual
-    return Miss(f"{prefix}{failure}", failure.path, failure.expected, actual)
+
+def matcher_of(failure: MatchFailure) -> str:
+    """The matcher that judged a MatchFailure: its own `matcher` when match.py names it, else the operator of
+    the expected value ($regex, $type...), else `equals`."""
+    named = getattr(failure, "matcher", None)
+    if isinstance(named, str) and named:
+        return named
+    if is_operator(failure.expected):
+        return next(iter(failure.expected))
+    return EQUALS
+
+
+def _from_match(prefix: str, failure: MatchFailure, path: str | None = None, matcher: str | None = None) -> Miss:
+    missing = failure.actual is MISSING
+    return Miss(f"{prefix}{failure}", failure.path if path is None else path, failure.expected,
+                None if missing else failure.actual, matcher or matcher_of(failure), missing)
 
 
 def documented_statuses(types: tuple[str, ...], spec: Any) -> tuple[int, ...] | None:
@@ -80,24 +105,25 @@ def _status_misses(expect: Expect, response: Response, spec: Any) -> list[Miss]:
         if 200 <= status < 300:
             errors = tuple(s for s in allowed or () if not 200 <= s < 300)
             return [Miss(f"status {status}, expected an error answer ({_documented(expect.error, spec)}{written})",
-                         "status", _shown(errors) if errors else ">= 400", status)]
+                         "status", _shown(errors) if errors else ">= 400", status, "status")]
         if allowed is None:
             if status < 400:
                 return [Miss(f"status {status}, expected an error answer ({_documented(expect.error, spec)})"
-                             f"{_error_hint(body)}", "status", ">= 400", status)]
+                             f"{_error_hint(body)}", "status", ">= 400", status, "status")]
             return []
         if status not in allowed:
             why = "" if expect.status else f" ({_documented(expect.error, spec)})"
             return [Miss(f"status {status}, expected {_shown(allowed)}{why}{_error_hint(body)}",
-                         "status", _shown(allowed), status)]
+                         "status", _shown(allowed), status, "status")]
         return []
     if expect.status:
         if status not in expect.status:
             return [Miss(f"status {status}, expected {_shown(expect.status)}{_error_hint(body)}",
-                         "status", _shown(expect.status), status)]
+                         "status", _shown(expect.status), status, "status")]
         return []
     if not 200 <= status < 300:
-        return [Miss(f"status {status}, expected success (2xx){_error_hint(body)}", "status", "2xx", status)]
+        return [Miss(f"status {status}, expected success (2xx){_error_hint(body)}", "status", "2xx", status,
+                     "status")]
     return []
 
 
@@ -108,31 +134,37 @@ def evaluate(expect: Expect, response: Response, saved: dict[str, Any], spec: An
     if expect.error:
         misses.extend(_error_misses(expect.error, response))
     if body is NOT_JSON and (expect.schema or expect.body is not NO_BODY or expect.values):
-        misses.append(Miss(f"the answer is not JSON: {response.text[:120]!r}", "$", "JSON", response.text[:120]))
+        misses.append(Miss(f"the answer is not JSON: {response.text[:120]!r}", "$", "JSON", response.text[:120],
+                           "json"))
         body = MISSING
     if expect.schema and body is not MISSING:
         misses.extend(_schema_misses(expect.schema, body, spec))
     if expect.body is not NO_BODY and body is not MISSING:
         misses.extend(_matched("body ", render(expect.body, saved), body))
     if expect.text is not NO_BODY:
-        misses.extend(_matched("text ", render(expect.text, saved), response.text))
+        misses.extend(_matched("text ", render(expect.text, saved), response.text, where="text"))
     for path, matcher in expect.values.items():
         if body is not MISSING:
             misses.extend(_matched("", render(matcher, saved), get_path(body, path), path))
     for name, matcher in expect.headers.items():
         value = response.headers.get(name, MISSING)
-        misses.extend(_matched(f"header {name}: ", render(matcher, saved), value))
+        misses.extend(_matched(f"header {name}: ", render(matcher, saved), value, where=f"header {name}"))
     return misses
 
 
-def _matched(prefix: str, expected: Any, actual: Any, path: str | None = None) -> list[Miss]:
+def _matched(prefix: str, expected: Any, actual: Any, path: str | None = None, *, where: str | None = None
+             ) -> list[Miss]:
+    """The miss of `actual` against `expected`, if any. `path`: the JSON path the value came from (the miss
+    names the step's path, not the path inside the value); `where`: what a value that is not in the body is
+    (`text`, `header NAME`)."""
     try:
         match(expected, actual)
     except MatchFailure as failure:
-        if path is not None:  # report the step's path, not the path inside the value
+        matcher = matcher_of(failure)
+        if path is not None:
             inner = failure.path[1:] if failure.path.startswith("$") else failure.path
             failure = MatchFailure(path + inner, failure.message, failure.expected, failure.actual)
-        return [_from_match(prefix, failure)]
+        return [_from_match(prefix, failure, where, matcher)]
     return []
 
 
@@ -149,15 +181,16 @@ def _error_misses(types: tuple[str, ...], response: Response) -> list[Miss]:
     shown = types[0] if len(types) == 1 else list(types)
     if not isinstance(error, dict):
         return [Miss(f"expected the error envelope with type {shown}, got {response.text[:160]!r}",
-                     "$.error", shown, body if body is not NOT_JSON else response.text[:160])]
+                     "$.error", {"type": shown, "message": "(a string)"},
+                     body if body is not NOT_JSON else response.text[:160], "error")]
     misses = []
     if error.get("type") not in types:
         misses.append(Miss(f"error type {error.get('type')!r}, expected {shown}"
                            f" (message: {str(error.get('message'))[:160]})",
-                           "$.error.type", shown, error.get("type")))
+                           "$.error.type", shown, error.get("type"), "error", "type" not in error))
     if not isinstance(error.get("message"), str):
         misses.append(Miss("error.message is missing or not a string", "$.error.message", "string",
-                           error.get("message")))
+                           error.get("message"), "error", "message" not in error))
     return misses
 
 
@@ -179,8 +212,21 @@ def _schema_misses(ref: str, body: Any, spec: Any) -> list[Miss]:
     try:
         validator = _schema_validator(spec, ref)
     except KeyError:
-        return [Miss(f"schema {ref} is not in schemas/ (a suite bug)", "$", ref)]
+        return [Miss(f"schema {ref} is not in schemas/ (a suite bug)", "$", ref, None, "schema", True)]
     if validator.is_valid(body):
         return []
     errors = validator.errors(body)[:5] or [("$", "invalid")]
-    return [Miss(f"schema {ref}: {path or '$'}: {message}", path or "$", ref) for path, message in errors]
+    misses = []
+    for path, message in errors:
+        actual = _at(body, path or "$")
+        misses.append(Miss(f"schema {ref}: {path or '$'}: {message}", path or "$", ref,
+                           None if actual is MISSING else actual, "schema", actual is MISSING))
+    return misses
+
+
+def _at(body: Any, path: str) -> Any:
+    """The value at a JSON path the validator reported (MISSING when the path does not parse or leads nowhere)."""
+    try:
+        return get_path(body, path)
+    except ValueError:
+        return MISSING

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cases.model import CaseSuite, Fixture
-from ..model import REDACTED
+from ..model import REDACTED, Failure
 from ..spec import load_spec
 from .absence import AbsenceJudge
+from .cleanup import CleanupReport, clean_up, keep_all
 from .config import CORE_PROFILE, RunConfig
 from .ledger import CheckLedger
 from .tracker import Tracker
@@ -30,12 +32,19 @@ class SetupError(RuntimeError):
 
 @dataclass
 class RunFixture:
-    """A `scope: run` fixture set up once: its saved values, or why it failed, and its pending `finally`."""
+    """A `scope: run` fixture set up once: its saved values, or why it failed (`problem` in words, `failure` as
+    data, its exchange index counted in the fixture's own exchanges), and its pending `finally`."""
 
     fixture: Fixture
     saved: dict[str, Any] = field(default_factory=dict)
-    failure: str | None = None
+    problem: str | None = None
+    failure: Failure | None = None
     finalized: bool = False
+
+
+# Work the session runs at cleanup before it removes what the run created, given to it by whoever made that
+# work pending (the runner: the `finally` steps of `scope: run` fixtures). It adds what it did to the report.
+CleanupHook = Callable[["RunSession", CleanupReport], None]
 
 
 class RunSession:
@@ -51,6 +60,7 @@ class RunSession:
         self.tracker = Tracker(config.run_prefix)
         self.ledger = CheckLedger()
         self.run_fixtures: dict[str, RunFixture] = {}
+        self.cleanup_hooks: list[CleanupHook] = []
         self.absence = AbsenceJudge(self._send_control)
         self.cleanup_report: Any = None
         self.hung_routes: dict[str, int] = {}   # route key -> timeouts in a row
@@ -60,6 +70,11 @@ class RunSession:
     @property
     def run_prefix(self) -> str:
         return self.config.run_prefix
+
+    @property
+    def keep(self) -> bool:
+        """--keep: leave everything the run creates (no `finally` steps, no cleanup), to be looked at."""
+        return bool(getattr(self.config, "keep", False))
 
     @property
     def default_user(self) -> str:
@@ -119,10 +134,15 @@ class RunSession:
             text = text.replace(secret, REDACTED)
         return text
 
-    def cleanup(self):
-        """Destroy what the run created (see cleanup.py); idempotent, safe after a failure or Ctrl-C."""
-        from .cleanup import clean_up
-        self.cleanup_report = clean_up(self)
+    def add_cleanup_hook(self, hook: CleanupHook) -> None:
+        """Have `hook` run at cleanup, before anything is removed (once, however often it is added)."""
+        if hook not in self.cleanup_hooks:
+            self.cleanup_hooks.append(hook)
+
+    def cleanup(self) -> CleanupReport:
+        """Run the cleanup hooks, then destroy what the run created (see cleanup.py); idempotent, safe after a
+        failure or Ctrl-C. With --keep (config.keep) nothing is removed: the report's `kept` lists it."""
+        self.cleanup_report = keep_all(self) if self.keep else clean_up(self)
         return self.cleanup_report
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """The CI gate: the expectations file (known failures) and which results of a run fail it."""
 
 from .decision import gate_failures
-from .expectations import (
+from .known_failures import (
     Expectation,
     ExpectationsError,
     apply_to_json,

@@ -13,7 +13,6 @@ from ..checks import CLIENT_SIDE, SERVER_SIDE, CheckContext, apply_checks, check
 from ..engine.ledger import NO_ROUTE, CheckLedger, check_result_id
 from ..model import Exchange, Finding, Level
 from ..spec import Spec
-from . import client_checks  # noqa: F401  (registers the client-side checks)
 
 # Server rules that hold for upload and download URLs too (dxpy retries their 5xx and honours Retry-After);
 # the others are about API answers (JSON, envelope, schemas) and do not apply to file content.

@@ -1,4 +1,7 @@
-"""report.html of the proxy and of validate: a self-contained page built from the suite's report fragments."""
+"""report.html of the proxy and of validate: a self-contained page built from the suite's report fragments.
+
+Each violation's evidence is drawn by the failure renderer every report shares (reporting/failure_section.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from html import escape
 from typing import Any
 
 from ..model import Outcome
-from ..reporting.html_report import failure_html
+from ..reporting.failure_section import failure_html
+from ..reporting.html_kit import STYLE as REPORT_STYLE
 from ..reporting.summary import columns_for, count_by
 
 STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}table{border-collapse:collapse;margin:.5em 0}
@@ -33,7 +37,7 @@ def _rows(results: list[Mapping[str, Any]], with_evidence: bool) -> str:
         rows.append(f"<tr class='{escape(result['outcome'])}'>"
                     + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>")
         if with_evidence:
-            rows.append(f"<tr><td colspan='6'>{failure_html(result)}</td></tr>")
+            rows.append(f"<tr><td colspan='6'><div class='dxc dx-failure'>{failure_html(result)}</div></td></tr>")
     head = "<tr><th>side</th><th>level</th><th>check</th><th>route</th><th>outcome</th><th>message</th></tr>"
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -48,7 +52,7 @@ def render(document: Mapping[str, Any], title: str) -> str:
              "schemas sha256": document["suite"]["schemas_sha256"],
              **{f"exchanges: {k}": v for k, v in sorted(traffic.items()) if isinstance(v, int)}}
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>",
-             f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1><table id='dx-environment'>",
+             f"<style>{STYLE}{REPORT_STYLE}</style></head><body><h1>{escape(title)}</h1><table id='dx-environment'>",
              "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in facts.items()),
              "</table>"]
     if results:

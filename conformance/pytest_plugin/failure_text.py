@@ -1,4 +1,8 @@
-"""The plain-text account of a failed or errored case: message, failing step, expected vs actual, findings."""
+"""The plain-text account of a failed or errored case, read from its records (never from its message).
+
+Message, failing step, expected vs actual, findings, and the failing exchange: what pytest prints and junit.xml
+keeps for a case.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..model import Failure, FailurePhase
+from ..reporting.evidence import failing_exchange_index, failure_of
+
 SHOWN_BODY_CHARS = 600
 SHOWN_FINDINGS = 8
+SHOWN_MISSES = 8
 
 
 def _short(value: Any) -> str:
@@ -28,6 +36,23 @@ def _finding_lines(finding: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _failure_lines(failure: Failure) -> list[str]:
+    """The failing step (or phase) and, unless the findings below say it, each miss: path, matcher, both sides."""
+    where = f" {failure.method} {failure.path}" if failure.method or failure.path else ""
+    lines = [f"failing step: {failure.place}{where}" + (f" ({failure.location})" if failure.location else "")]
+    if failure.error:
+        lines.append(f"  error: {failure.error}")
+    if failure.phase == FailurePhase.CHECK:
+        return lines
+    for miss in failure.misses[:SHOWN_MISSES]:
+        lines.append(f"  [{miss.matcher}] {miss.text}")
+        lines.append(f"      expected: {_short(miss.expected)}")
+        lines.append(f"      actual:   {'(nothing there)' if miss.actual_missing else _short(miss.actual)}")
+    if len(failure.misses) > SHOWN_MISSES:
+        lines.append(f"  ... {len(failure.misses) - SHOWN_MISSES} more in results.json")
+    return lines
+
+
 def _exchange_lines(exchange: Mapping[str, Any]) -> list[str]:
     request, response = exchange.get("request") or {}, exchange.get("response")
     lines = [f"exchange: {request.get('method')} {request.get('path')}"
@@ -42,14 +67,15 @@ def _exchange_lines(exchange: Mapping[str, Any]) -> list[str]:
 
 
 def failure_text(result: Mapping[str, Any]) -> str:
-    """What pytest prints for a failed case (and puts in junit.xml): no traceback, only the evidence.
-
-    The engine's message names the failing step (`step 2 POST /{file}/close (file:line): ...`) and what it
-    missed at which path; the findings carry the checks' expected-vs-actual."""
+    """What pytest prints for a failed case (and puts in junit.xml): no traceback, only the evidence: the
+    failure record's step and misses, the checks' findings, and the exchange the record names."""
     lines = [f"{result.get('id')}: {result.get('title')}",
              f"{result.get('outcome')} [{result.get('level')} {result.get('area')}/{result.get('topic')}]: "
              f"{result.get('message')}",
              f"source: {result.get('source')}"]
+    failure = failure_of(result)
+    if failure is not None:
+        lines.extend(_failure_lines(failure))
     findings = list(result.get("findings") or [])
     if findings:
         lines.append(f"check findings ({len(findings)}):")
@@ -57,19 +83,7 @@ def failure_text(result: Mapping[str, Any]) -> str:
             lines.extend(_finding_lines(finding))
         if len(findings) > SHOWN_FINDINGS:
             lines.append(f"  ... {len(findings) - SHOWN_FINDINGS} more in results.json")
-    exchange = failing_exchange(result)
-    if exchange is not None:
-        lines.extend(_exchange_lines(exchange))
+    index = failing_exchange_index(result)
+    if index is not None:
+        lines.extend(_exchange_lines(result["exchanges"][index]))
     return "\n".join(lines)
-
-
-def failing_exchange(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The exchange of the step the message names (`... POST /file-xx/close (...)`), else the last one:
-    the last is often a `finally` cleanup call, which says nothing about the failure."""
-    exchanges = list(result.get("exchanges") or [])
-    message = str(result.get("message", ""))
-    for exchange in reversed(exchanges):
-        request = exchange.get("request") or {}
-        if f"{request.get('method')} {request.get('path')} " in message:
-            return exchange
-    return exchanges[-1] if exchanges else None

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -25,16 +22,16 @@ from ..fuzz.findings import FUZZ_SOURCE, TOPIC
 from ..fuzz.pool import PoolError
 from ..fuzz.strategies import route_class
 from ..gate import apply_to_json
-from ..model import Area, Level, Outcome, Result
+from ..model import Area, Level, Outcome, Result, UnsupportedReason
 from ..reporting.results_json import scrub_text
 from .failure_text import failure_text
+from .fuzz_plan import FuzzPlan, plan_of
 from .gather import MORE_RESULTS_ATTRIBUTE
 from .items import marker_name, register_marker
-from .options import DxOptions, tokens_from_environment
+from .options import tokens_from_environment
 from .outcomes import UNSUPPORTED_PREFIX
 from .state import state_of
 
-SEED_INPUT = "dx_fuzz_seed"          # workerinput key: the controller's seed, the same in every worker
 FUZZ_KEY = "fuzz"                    # results.json: a fuzz result's own record (mode, route, seed, steps ...)
 STATEFUL_ITEM = "sequences"
 FUZZ_MARKER = "fuzz"
@@ -42,63 +39,6 @@ FUZZ_MARKER = "fuzz"
 ITEM_MAX_SECONDS = 300.0
 # The area a clean (mode, route) result counts under: the kind of rule that mode mostly tests.
 CLEAN_AREA = {Mode.POSITIVE: Area.JSON_OUTPUT, Mode.NEGATIVE: Area.JSON_INPUT, Mode.STATEFUL: Area.SEMANTICS}
-SEED_LIMIT = 2**31
-
-
-@dataclass(frozen=True)
-class FuzzPlan:
-    """What fuzzing the run does: budget per (mode, route), seed, modes and lent containers."""
-
-    examples: int
-    seed: int
-    modes: tuple[Mode, ...]
-    containers: tuple[str, ...]
-    fuzz_only: bool
-
-    @property
-    def enabled(self) -> bool:
-        return self.examples > 0
-
-
-PLAN_KEY = pytest.StashKey[FuzzPlan]()
-
-
-def default_seed() -> int:
-    """A fixed seed in CI (same requests on every CI run), a fresh random one elsewhere."""
-    return 0 if os.environ.get("CI") else secrets.randbelow(SEED_LIMIT)
-
-
-def configure(config: pytest.Config, options: DxOptions) -> FuzzPlan:
-    """Decide the run's fuzz plan once (the controller picks the seed; workers take it from workerinput).
-    The seed is the run's: generated cases (`generate:`) use it too."""
-    worker_input = getattr(config, "workerinput", None)
-    if options.seed is not None:
-        seed = options.seed
-    elif worker_input is not None and SEED_INPUT in worker_input:
-        seed = int(worker_input[SEED_INPUT])
-    else:
-        # Without fuzzing, the seed only drives generated cases: fixed, so a plain run stays reproducible.
-        seed = default_seed() if options.fuzz_examples else 0
-    plan = FuzzPlan(examples=options.fuzz_examples, seed=seed,
-                    modes=tuple(Mode(m) for m in options.fuzz_modes) or tuple(Mode),
-                    containers=options.fuzz_containers, fuzz_only=options.fuzz_only)
-    config.stash[PLAN_KEY] = plan
-    return plan
-
-
-def plan_of(config: pytest.Config) -> FuzzPlan:
-    return config.stash[PLAN_KEY]
-
-
-def plan_json(plan: FuzzPlan) -> dict[str, Any]:
-    """results.json's top-level `fuzz` record: enough to send the same requests again."""
-    return {"examples": plan.examples, "seed": plan.seed, "modes": [m.value for m in plan.modes],
-            "replay": "dxconform replay <result id> --results results.json"}
-
-
-def header_line(plan: FuzzPlan) -> str:
-    return (f"dxconform fuzzing: seed {plan.seed}, {plan.examples} examples per route and mode "
-            f"({', '.join(m.value for m in plan.modes)}); --seed {plan.seed} sends the same requests again")
 
 
 # -- collection -------------------------------------------------------------------------------------------
@@ -214,7 +154,9 @@ class FuzzItem(pytest.Item):
         return Result(id=f"fuzz/{self.mode.value}/{route}" if self.route else f"fuzz/{self.mode.value}",
                       title=title, area=CLEAN_AREA[self.mode], topic=TOPIC, level=Level.MUST, profile="core",
                       outcome=outcome, source=FUZZ_SOURCE, message=message,
-                      routes=routes if routes is not None else ([self.route] if self.route else [])).to_json()
+                      routes=routes if routes is not None else ([self.route] if self.route else []),
+                      reason=UnsupportedReason.NOT_FUZZED.value if outcome == Outcome.UNSUPPORTED else ""
+                      ).to_json()
 
     @staticmethod
     def _judge(results: list[dict[str, Any]], expectations) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -11,7 +12,10 @@ from typing import Any
 from .. import __version__
 from ..engine import CheckLedger
 from ..gate import Expectation, apply_to_json
+from ..reporting.failure_section import rule_of
 from ..reporting.junit_xml import junit_text
+from ..reporting.report_page import standalone_page
+from ..reporting.reproduction import merge_kept, write_scripts
 from ..reporting.results_json import build_document, scrub_text, write_document
 from ..resources import schemas_dir
 from ..spec.schemas import tree_sha256
@@ -20,8 +24,10 @@ from .outcomes import outcome_of_report
 RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a JSON string (xdist ships it)
 LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
 CLEANUP_KEY = "dx_cleanup_failures"
+KEPT_KEY = "dx_kept"              # a key of a worker's workeroutput: what it left under --keep (tracker snapshot)
 MORE_RESULTS_ATTRIBUTE = "dx_more_results"
-JUNIT_FILE = "junit.xml"   # further results of one item (a fuzz item's), a JSON list
+JUNIT_FILE = "junit.xml"
+REPORT_FILE = "report.html"   # further results of one item (a fuzz item's), a JSON list
 
 
 def now_ms() -> int:
@@ -42,8 +48,11 @@ class Gatherer:
         self.lost: list[str] = []          # items whose report carried no result (a crashed worker)
         self.ledger = CheckLedger()
         self.cleanup_failures: list[str] = []
+        self.kept: dict[str, Any] = {}             # what the processes left on the server under --keep
+        self.repro_written: tuple[Path, int] | None = None   # (DIR/repro, scripts written)
         self._document: dict[str, Any] | None = None
-        self.extra: dict[str, Any] = {}    # further top-level keys of results.json (e.g. the fuzz seed)
+        self.extra: dict[str, Any] = {     # further top-level keys of results.json (e.g. the fuzz seed)
+            "environment": {"python": platform.python_version(), "platform": platform.platform()}}
         self.profiles: dict[str, Any] = {}         # {profile: ProfileStatus} from the start-up probe
         self.profile_seconds = 0.0
 
@@ -65,10 +74,16 @@ class Gatherer:
         elif report.failed and report.nodeid not in self.case_results and report.when in ("setup", "call"):
             self.lost.append(f"{report.nodeid}: {outcome_of_report(report).value} without a result")
 
+    @property
+    def failed_ids(self) -> list[str]:
+        """The results gathered so far that failed or errored (for the progress line)."""
+        return [rid for rid, r in self.case_results.items() if r.get("outcome") in ("failed", "error")]
+
     def add_worker_output(self, output: dict[str, Any]) -> None:
         if output.get(LEDGER_KEY):
             self.ledger.merge(output[LEDGER_KEY])
         self.cleanup_failures.extend(output.get(CLEANUP_KEY) or [])
+        merge_kept(self.kept, output.get(KEPT_KEY))
 
     @property
     def check_results(self) -> list[dict[str, Any]]:
@@ -87,8 +102,14 @@ class Gatherer:
         return self._document
 
     def write(self, out_dir: Path) -> Path:
-        """results.json, and junit.xml made from the very same document (so their counts agree)."""
+        """results.json, and junit.xml and report.html made from the very same document (so they agree)."""
         path = write_document(out_dir / "results.json", self.document(), self.secrets)
         junit = out_dir / JUNIT_FILE
         junit.write_text(scrub_text(junit_text(self.document()), self.secrets), encoding="utf-8")
+        report = out_dir / REPORT_FILE
+        report.write_text(scrub_text(standalone_page(self.document()), self.secrets), encoding="utf-8")
+        # DIR/repro/<case>.py: a reproduction script per failed case (reporting/reproduction.py).
+        directory, count = write_scripts(out_dir, self.document(), lambda r: rule_of(r)[0],
+                                         lambda text: scrub_text(text, self.secrets))
+        self.repro_written = (directory, count) if count else None
         return path

@@ -27,6 +27,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="profiles the server claims to implement (repeatable, comma-separated; core always): a "
                          "claimed profile whose routes are missing fails. Unclaimed profiles are detected by a "
                          "probe, or reported as not implemented")
+    group.addoption("--dx-quiet", action="store_true", default=False,
+                    help="for CI logs: no per-case output, only dxconform's short account at the end (pair with "
+                         "-p no:terminal)")
     group.addoption("--dx-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
                     help=f"per-request deadline in seconds (default {DEFAULT_TIMEOUT_S:g})")
     group.addoption("--dx-out", metavar="DIR", help="write results.json into DIR")
@@ -46,6 +49,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="a container the fuzzer may use for container routes (never destroyed; repeatable)")
     group.addoption("--dx-fuzz-only", action="store_true", default=False,
                     help="run the fuzz items only (the cases are deselected)")
+    group.addoption("--dx-keep", action="store_true", default=False,
+                    help="leave what the run creates on the server (no `finally` steps, no cleanup) and print "
+                         "its IDs and one command per project to delete it")
     # Set by `dxconform run` when it started the embedded reference server (recorded in results.json).
     group.addoption("--dx-embedded", action="store_true", default=False, help=argparse.SUPPRESS)
 
@@ -67,6 +73,8 @@ class DxOptions:
     fuzz_containers: tuple[str, ...] = ()
     fuzz_only: bool = False
     claims: frozenset[str] = frozenset()
+    quiet: bool = False
+    keep: bool = False
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DxOptions:
@@ -92,7 +100,8 @@ class DxOptions:
                    reruns=option.dx_reruns, fuzz_examples=option.dx_fuzz_examples, seed=option.dx_seed,
                    fuzz_modes=tuple(dict.fromkeys(option.dx_fuzz_mode)),
                    fuzz_containers=tuple(option.dx_fuzz_container), fuzz_only=option.dx_fuzz_only,
-                   claims=parse_claims(option.dx_claims))
+                   claims=parse_claims(option.dx_claims), quiet=option.dx_quiet,
+                   keep=option.dx_keep)
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile == "core" or profile in self.profiles
@@ -126,4 +135,4 @@ def run_config(options: DxOptions, run_prefix: str, seed: int = 0) -> RunConfig:
         raise pytest.UsageError(f"dxconform: set {TOKEN_ENV} to the token of the first user")
     return RunConfig(server=options.server, tokens=tokens, project=options.project, profiles=options.profiles,
                      timeout=options.timeout, run_prefix=run_prefix, seed=seed,
-                     claims=frozenset({"core"}) | options.claims)
+                     claims=frozenset({"core"}) | options.claims, keep=options.keep)

@@ -13,16 +13,18 @@ from typing import Any
 import pytest
 
 from ..engine import RunConfig, new_run_prefix
-from ..gate.expectations import EXPECTED_KEY
-from ..model import Outcome, Result
+from ..gate.known_failures import EXPECTED_KEY
+from ..model import Failure, FailurePhase, Outcome, Result
+from ..reporting import reproduction
 from ..reporting.results_json import scrub_text
-from ..reporting.summary import terminal_lines
-from . import fuzz_items
+from ..reporting.summary import quiet_lines, terminal_lines
+from . import fuzz_items, fuzz_plan
 from .fuzz_items import FuzzItem
-from .gather import CLEANUP_KEY, JUNIT_FILE, LEDGER_KEY, RESULT_ATTRIBUTE, Gatherer
+from .gather import CLEANUP_KEY, JUNIT_FILE, KEPT_KEY, LEDGER_KEY, REPORT_FILE, RESULT_ATTRIBUTE, Gatherer
 from .html_hooks import HtmlHooks, add_environment, failure_extras
 from .items import STATIC_MARKERS, CaseFile, CaseItem
 from .options import DxOptions, add_options, run_config, tokens_from_environment
+from .progress import Progress
 from .reruns import ATTEMPTS_KEY, attempts_json
 from .shard import add_shard_option, add_shard_section, select_shard
 from .state import STATE_KEY, ProcessState, read_expectations, state_of
@@ -31,6 +33,9 @@ from .summary_lines import gate_lines
 # Loaded with this plugin: garbage-collector tuning of the run (gc_tuning.py says why).
 pytest_plugins = ["conformance.pytest_plugin.gc_tuning"]
 GATHERER_KEY = pytest.StashKey[Gatherer]()
+# Per process: the exchanges (with their senders) that set up each `scope: run` fixture, kept from the case
+# that set it up, for the replay of the later cases that use it (their own exchanges do not hold them).
+RUN_FIXTURE_SETUPS = pytest.StashKey[dict[str, list[dict[str, Any]]]]()
 RUN_PREFIX_INPUT = "dx_run_prefix"
 PROFILE_PROBE_TIMEOUT_S = 10.0
 
@@ -60,17 +65,17 @@ def pytest_configure(config: pytest.Config) -> None:
             # Fails early (usage error) without a server or a token; then which profiles the server has.
             gatherer.set_profiles(*_probe_profiles(run_config(options, run_prefix)))
         config.stash[GATHERER_KEY] = gatherer
-        plan = fuzz_items.configure(config, options)
+        plan = fuzz_plan.configure(config, options)
         gatherer.extra["seed"] = plan.seed
         if plan.enabled:
-            gatherer.extra["fuzz"] = fuzz_items.plan_json(plan)
+            gatherer.extra["fuzz"] = fuzz_plan.plan_json(plan)
         config.pluginmanager.register(ControllerHooks(config, gatherer), "dxconform-controller")
         # Every pytest-html hook is optional: registered always, they run when pytest-html is loaded
         # (by entry point as "html", or with -p pytest_html.plugin under `dxconform run`).
         config.pluginmanager.register(HtmlHooks(gatherer), "dxconform-html")
         add_environment(config, gatherer)
     if _is_worker(config):
-        fuzz_items.configure(config, options)
+        fuzz_plan.configure(config, options)
     config.stash[STATE_KEY] = ProcessState(config, options, run_prefix)
 
 
@@ -88,12 +93,12 @@ def _probe_profiles(config: RunConfig) -> tuple[dict[str, Any], float]:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     node.workerinput[RUN_PREFIX_INPUT] = state_of(node.config).run_prefix
-    node.workerinput[fuzz_items.SEED_INPUT] = fuzz_items.plan_of(node.config).seed
+    node.workerinput[fuzz_plan.SEED_INPUT] = fuzz_plan.plan_of(node.config).seed
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    plan = fuzz_items.plan_of(config)
-    return fuzz_items.header_line(plan) if plan.enabled else None
+    plan = fuzz_plan.plan_of(config)
+    return fuzz_plan.header_line(plan) if plan.enabled else None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -123,9 +128,10 @@ def _deselect_profiles(config: pytest.Config, items: list[pytest.Item]) -> None:
 def _error_result(item: CaseItem, report: pytest.TestReport) -> Result:
     """A Result for a case whose run raised inside the suite (a bug of ours, shown as an error)."""
     case = item.case
+    problem = str(report.longrepr).strip().splitlines()[-1][:500]
     return Result(id=case.uid, title=case.title, area=case.area, topic=case.topic, level=case.level,
                   profile=case.profile, outcome=Outcome.ERROR, source=case.source, routes=list(case.routes),
-                  message=f"internal error: {str(report.longrepr).strip().splitlines()[-1][:500]}")
+                  message=f"internal error: {problem}", failure=Failure(FailurePhase.INTERNAL, error=problem))
 
 
 def _result_json(item: CaseItem, result: Result) -> dict[str, Any]:
@@ -154,12 +160,70 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     result = item.result
     if result is None or (report.failed and result.outcome == Outcome.PASSED):
         result = _error_result(item, report)
-    text = scrub_text(json.dumps(_result_json(item, result)), tokens_from_environment().values())
+    _remember_run_fixtures(item)
+    record = _result_json(item, result)
+    if result.failure is not None and result.exchanges:
+        replay = _replay_record(item, result)
+        if replay is not None:
+            record[reproduction.REPLAY_KEY] = replay
+    text = scrub_text(json.dumps(record), tokens_from_environment().values())
     setattr(report, RESULT_ATTRIBUTE, text)
+    if result.outcome in (Outcome.FAILED, Outcome.ERROR):
+        report.sections.append(("dxconform: reproduce", _reproduce_text(item, json.loads(text))))
     if result.outcome == Outcome.XPASSED:
         report.wasxfail = result.message   # pytest's face of an unexpected pass: XPASS, not failing
     if result.outcome in (Outcome.FAILED, Outcome.ERROR):
         report.extras = [*getattr(report, "extras", []), *failure_extras(json.loads(text))]
+
+
+def _replay_record(item: CaseItem, result: Result) -> dict[str, Any] | None:
+    """results.json `replay` of a case (reporting/reproduction.py): who sent each exchange, read from the case
+    files, and the setup of the `scope: run` fixtures it used that an earlier case of this process set up."""
+    suite = state_of(item.config).loaded().suite
+    senders = reproduction.senders_of(result.exchange_steps, item.case, suite.fixtures)
+    if senders is None or len(senders) != len(result.exchanges):
+        return None
+    present = set(reproduction.run_fixture_names(result.exchange_steps))
+    setups = item.config.stash.get(RUN_FIXTURE_SETUPS, {})
+    before = [entry for fixture in suite.fixture_order(item.case)
+              if fixture.scope == "run" and fixture.name not in present for entry in setups.get(fixture.name, [])]
+    return reproduction.replay_record(senders, before)
+
+
+def _remember_run_fixtures(item: CaseItem) -> None:
+    """Keep the exchanges that set up a `scope: run` fixture (from the first case of this process that did)."""
+    setups = item.config.stash.setdefault(RUN_FIXTURE_SETUPS, {})
+    suite = state_of(item.config).loaded().suite
+    for attempt in item.attempts or ([item.result] if item.result is not None else []):
+        for name in reproduction.run_fixture_names(attempt.exchange_steps):
+            if name in setups:
+                continue
+            prefix = f"run fixture {name} step "
+            pairs = [(exchange, key) for exchange, key in zip(attempt.exchanges, attempt.exchange_steps, strict=False)
+                     if key.startswith(prefix)]
+            senders = reproduction.senders_of([key for _, key in pairs], item.case, suite.fixtures)
+            if senders is not None:
+                setups[name] = [{"exchange": exchange.to_json(), "sender": sent}
+                                for (exchange, _), sent in zip(pairs, senders, strict=True)]
+
+
+def _reproduce_text(item: CaseItem, record: dict[str, Any]) -> str:
+    """The terminal's lines under a failure: its reproduction script, and the run line that keeps its objects."""
+    options = state_of(item.config).options
+    server = options.server or ""
+    lines = []
+    try:
+        users = reproduction.plan(record, server)["users"]
+    except reproduction.NoScript as why:
+        lines.append(f"no reproduction script: {why}")
+    else:
+        where = (options.out / reproduction.REPRO_DIR) if options.out else Path(reproduction.REPRO_DIR)
+        env = " ".join(f"{reproduction.token_variable(u)}=..." for u in users)
+        lines.append(f"script: {env + ' ' if env else ''}python3 {where / reproduction.script_name(record['id'])}"
+                     "   (exit 1: the failure reproduces)")
+    lines.append(f"rerun, keeping what it creates: "
+                 f"{reproduction.rerun_command(record['id'], server, options.embedded)}")
+    return "\n".join(lines)
 
 
 # pytest's face of our outcomes that it has no word for: its final line then reads in the report's words.
@@ -184,11 +248,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     try:
         state.close()
     finally:
-        output = {LEDGER_KEY: state.ledger_json, CLEANUP_KEY: list(state.cleanup_failures)}
+        output = {LEDGER_KEY: state.ledger_json, CLEANUP_KEY: list(state.cleanup_failures),
+                  KEPT_KEY: _kept(state)}
         if _is_worker(config):
             config.workeroutput.update(output)
         else:
             config.stash[GATHERER_KEY].add_worker_output(output)
+
+
+def _kept(state: ProcessState) -> dict[str, Any] | None:
+    """What this process left on the server under --keep (its cleanup report's `kept`), else None."""
+    session = getattr(state, "_session", None)   # None: this process never ran a case
+    report = getattr(session, "cleanup_report", None)
+    return getattr(report, "kept", None)
 
 
 class ControllerHooks:
@@ -198,9 +270,19 @@ class ControllerHooks:
         self.config = config
         self.gatherer = gatherer
         self.results_path: Path | None = None
+        self.progress = Progress(lambda: len(self.gatherer.failed_ids))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.gatherer.add_report(report)
+        if report.when == "teardown":
+            self.progress.finished(report.nodeid)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.progress.expect(len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.progress.expect(len(ids))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -211,16 +293,37 @@ class ControllerHooks:
         if out is not None and not self.config.option.collectonly:
             add_shard_section(self.config, self.gatherer.extra, self.gatherer.ledger.to_json())
             self.results_path = self.gatherer.write(out)
+        if state_of(self.config).options.quiet and not self.config.option.collectonly:
+            # No terminal reporter (-p no:terminal): the short account goes straight to stdout.
+            for line in quiet_lines(self.gatherer.document(), self._files()) + self._repro_and_kept_lines():
+                print(line, flush=True)
+
+    def _repro_and_kept_lines(self) -> list[str]:
+        """Where the reproduction scripts are, and (with --keep) what the run left and how to delete it."""
+        lines = []
+        written = self.gatherer.repro_written
+        if written:
+            directory, count = written
+            lines.append(f"reproduction scripts: {count} in {directory}/ (one per failed case; e.g. "
+                         f"`python3 {directory}/<case>.py`, tokens in $DX_TOKEN_ALICE / $DX_TOKEN_BOB; exit 1 "
+                         "when the failure reproduces)")
+        options = state_of(self.config).options
+        if options.keep:
+            document = self.gatherer.document()
+            lines += reproduction.kept_lines(self.gatherer.kept, options.server or "", options.embedded,
+                                             reproduction.objects_by_project(document["results"]))
+        return lines
+
+    def _files(self) -> dict[str, str]:
+        out = self.results_path.parent if self.results_path else None
+        return {"results": str(self.results_path or ""), "junit": str(out / JUNIT_FILE) if out else "",
+                "report": str(out / REPORT_FILE) if out else ""}
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.config.option.collectonly or not self.gatherer.case_results and not self.results_path:
             return
-        option = self.config.option
-        junit = self.results_path.parent / JUNIT_FILE if self.results_path else ""
-        files = {"results": str(self.results_path or ""), "junit": str(junit),
-                 "report": getattr(option, "htmlpath", None) or ""}
         terminalreporter.section("dxconform")
-        for line in terminal_lines(self.gatherer.document(), files):
+        for line in terminal_lines(self.gatherer.document(), self._files()):
             terminalreporter.write_line(line)
         for line, color in gate_lines(self.gatherer.document()["results"], self.gatherer.expectations,
                                       state_of(self.config).options):
@@ -229,3 +332,5 @@ class ControllerHooks:
             terminalreporter.write_line(f"no result: {line}", yellow=True)
         for failure in self.gatherer.cleanup_failures:
             terminalreporter.write_line(f"cleanup could not remove: {failure}", red=True)
+        for line in self._repro_and_kept_lines():
+            terminalreporter.write_line(line)

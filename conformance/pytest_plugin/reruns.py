@@ -13,7 +13,8 @@ ATTEMPTS_KEY = "attempts"   # results.json: every attempt of a rerun case, the l
 
 def run_with_reruns(run_once: Callable[[], Result], reruns: int) -> tuple[Result, list[Result]]:
     """(the final result, every attempt in order). A failed or errored attempt is run again, up to `reruns`
-    more times; the first pass ends it as `flaky`, and if none passes the last attempt's result stands."""
+    more times; the first pass ends it as `flaky`, and if none passes the last attempt's result stands, with
+    its own failure record (the one whose exchanges the result keeps)."""
     attempts = [run_once()]
     while attempts[-1].outcome in RERUN_OUTCOMES and len(attempts) <= reruns:
         attempts.append(run_once())
@@ -41,12 +42,15 @@ def _copy(result: Result, **changes: Any) -> Result:
 
 
 def attempts_json(attempts: list[Result]) -> list[dict[str, Any]]:
-    """What results.json keeps of each attempt: outcome, message, duration and the exchanges (evidence of
-    the earlier failures; the last attempt's exchanges are the result's own)."""
+    """What results.json keeps of each attempt: outcome, message, duration, its failure record and the
+    exchanges (evidence of the earlier failures, which their records index; the last attempt's exchanges
+    and record are the result's own)."""
     records = []
     for number, attempt in enumerate(attempts, 1):
         record = {"attempt": number, "outcome": attempt.outcome.value, "message": attempt.message,
                   "duration_ms": attempt.duration_ms}
+        if attempt.failure is not None:
+            record["failure"] = attempt.failure.to_json()
         if number < len(attempts):
             record["exchanges"] = [exchange.to_json() for exchange in attempt.exchanges]
         records.append(record)

@@ -9,6 +9,7 @@ import pytest
 
 from ..engine import RunSession
 from ..gate import Expectation, ExpectationsError, load_expectations
+from .fuzz_plan import plan_of
 from .options import DxOptions, run_config
 from .suite import LoadedSuite, load
 
@@ -40,8 +41,6 @@ class ProcessState:
 
     def session(self) -> RunSession:
         if self._session is None:
-            from .fuzz_items import plan_of  # (fuzz_items imports this module)
-
             suite = self.loaded().suite
             config = run_config(self.options, self.run_prefix, seed=plan_of(self.config).seed)
             self._session = RunSession(config, suite)

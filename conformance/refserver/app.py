@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 import secrets
 import traceback
 from typing import Any
@@ -21,6 +22,8 @@ log = logging.getLogger("dxconform.refserver")
 
 # Subjects that take /<class>/new. Only the classes whose /new the server implements resolve.
 NEW_CLASSES = HASH_CLASSES | {"org", "user"}
+# A user ID in handle form, `user-<handle>`, as `dxconform serve --user NAME:TOKEN` names its users.
+HANDLE_USER = re.compile(r"^user-[A-Za-z0-9._-]+$")
 JSON_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
 
 
@@ -173,6 +176,9 @@ class RefServerApp:
             route = f"/{subject}/{method}"
         elif (cls := id_class(subject)) is not None:
             route, instance = f"/{cls}-xxxx/{method}", subject
+        elif HANDLE_USER.match(subject):
+            # Users are named by handle, not hash: user-alice (API-DIGEST "Handle-style IDs").
+            route, instance = f"/user-xxxx/{method}", subject
         else:
             raise errors.ResourceNotFound(f"The entity {subject!r} could not be found")
         spec = self.routes.get(route)

@@ -24,7 +24,7 @@ class Settings:
     # Largest request body the API accepts (bytes); larger answers MalformedJSON... see app.
     max_body_bytes: int = 64 * 1024 * 1024
     users: dict[str, str] = field(default_factory=lambda: {"alice": "alice-token", "bob": "bob-token"})
-    # Names of deliberate faults to switch on (faults.py); empty for a conforming server.
+    # Names of deliberate faults to switch on (faults/); empty for a conforming server.
     faults: frozenset[str] = frozenset()
     # Delay added to every answer (ms), as a remote server's network latency: benchmarks/parallel.py. It is
     # an asyncio sleep, so concurrent requests wait side by side, as they would on a real network.

@@ -121,6 +121,7 @@ def dx_server() -> Iterator[DXServer]:
     try:
         import dxpy  # noqa: F401
     except ImportError:
-        pytest.fail("the dx_server fixture needs dxpy: pip install dxpy", pytrace=False)
+        pytest.fail("the dx_server fixture needs dxpy: pip install 'dxconform[emulator]' (or pip install dxpy)",
+                    pytrace=False)
     with running_dx_server() as server:
         yield server

@@ -1,20 +1,32 @@
-"""The failures section of report.html: per failure its rule, source, level, the failing request and answer,
-the expected-vs-actual difference at the failing path, and curl and dxpy commands that reproduce it."""
+"""The failures section of report.html, and the one HTML rendering of a failure that every report uses.
+
+Run, merge, diff and proxy reports show a failure alike: what broke (the check, or the step's missed
+expectation) with its source, the case, level, failing step, the failing request and answer, the
+expected-vs-actual difference at the failing path, curl and dxpy lines of the failing request (naming whose
+token they need), and for a failed case the line that reruns it with --keep and its reproduction script
+(reproduction.py); all read from the results' records, never from their messages.
+"""
 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .evidence import Difference, differences, failing_exchange_index
+from ..checks import check_info
+from ..model import FailurePhase
+from .evidence import Difference, differences, failing_exchange_index, failure_of, finding_exchange_index
 from .html_kit import coloured, esc, shown_json
+from .replay_runtime import token_variable
 from .repro import curl_command, dxpy_snippet
+from .reproduction import REPLAY_KEY, REPRO_DIR, NoScript, rerun_command, script_name, script_text
 from .tallies import FAILING
 
-# Failures shown in full; past this many a failure gets one line (results.json has the rest).
-DETAILED_FAILURES = 300
 SHOWN_BODY_CHARS = 6000
+# A cause's other results are one line each: their message cut to this, and at most this many routes named.
+MEMBER_MESSAGE_CHARS = 300
+ROUTES_SHOWN = 8
 
 
 def failure_anchor(result_id: str) -> str:
@@ -29,11 +41,23 @@ def failures_of(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return sorted(found, key=lambda r: (order.get(r["level"], 3), r.get("kind") == "check", r["id"]))
 
 
+_URL_ENDS = frozenset(" \t\n;,)")
+# Misses of one failure named in its rule field; the table under it lists them all.
+RULE_MISSES_SHOWN = 3
+RULE_VALUE_CHARS = 80
+
+
 def _link(source: str) -> str:
-    if source.startswith(("https://", "http://")):
-        url = source.split(" ", 1)[0]
-        return f"<a href='{esc(url)}'>{esc(source)}</a>"
-    return esc(source)
+    """The source text, its first URL (wherever it stands) a link."""
+    starts = [i for i in (source.find("https://"), source.find("http://")) if i >= 0]
+    if not starts:
+        return esc(source)
+    start = end = min(starts)
+    while end < len(source) and source[end] not in _URL_ENDS:
+        end += 1
+    url = source[start:end].rstrip(".")
+    end = start + len(url)
+    return f"{esc(source[:start])}<a href='{esc(url)}'>{esc(url)}</a>{esc(source[end:])}"
 
 
 def _cut(text: Any) -> str:
@@ -77,6 +101,7 @@ def differences_html(found: Sequence[Difference]) -> str:
     rows = []
     for diff in found:
         rule = esc(diff.rule) + (f" ({esc(diff.level)})" if diff.level else "")
+        rule += f" <code>{esc(diff.matcher)}</code>" if diff.matcher and diff.matcher != diff.rule else ""
         rule += f"<br><span class='muted'>{_link(diff.source)}</span>" if diff.source else ""
         rows.append(f"<tr><td><code>{esc(diff.path or '-')}</code></td><td>{rule}</td>"
                     f"<td><pre>{esc(shown_json(diff.expected))}</pre></td>"
@@ -85,24 +110,166 @@ def differences_html(found: Sequence[Difference]) -> str:
             + "".join(rows) + "</table>")
 
 
-def _evidence_case(result: Mapping[str, Any], cases: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """For a failed check: the first case whose exchanges on that route drew a finding of that check."""
-    check = result["id"].split("::", 1)[0].removeprefix("checks/")
+def _value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= RULE_VALUE_CHARS else text[:RULE_VALUE_CHARS] + "..."
+
+
+def _expected_status(expected: Any) -> str:
+    if isinstance(expected, list) and expected:
+        shown = [str(v) for v in expected]
+        return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return str(expected)
+
+
+def _miss_words(miss: Mapping[str, Any]) -> str:
+    """One miss of an expectation: `expects status 401: got 200`, `expects $.tags equals ["a"]: got []`."""
+    path, matcher = str(miss.get("path", "")), str(miss.get("matcher", ""))
+    got = _value(miss["actual"]) if "actual" in miss else "nothing"
+    if path == "status":
+        return f"expects status {_expected_status(miss.get('expected'))}: got {got}"
+    if matcher == "save":
+        return f"expects a value to save at {path}: got nothing"
+    if matcher == "error" and isinstance(miss.get("expected"), Mapping):
+        wanted = miss["expected"].get("type")
+        actual = miss.get("actual")
+        if isinstance(actual, Mapping) and isinstance(actual.get("error"), Mapping):
+            actual = actual["error"]
+        kind = actual.get("type") if isinstance(actual, Mapping) else None
+        got = f"error {_value(kind)}" if kind is not None else f"no error envelope ({got})"
+        return f"expects error {_expected_status(wanted)}: got {got}"
+    what = f"{path} {matcher}" if matcher and matcher != path else path
+    return f"expects {what} {_value(miss.get('expected'))}: got {got}"
+
+
+def rule_of(result: Mapping[str, Any]) -> tuple[str, str]:
+    """What broke, as (text, source): the check (its registry title) for a check result or a failure in phase
+    `check`; else the failing step's missed expectations (`step 2 expects status 401: got 200`) with the case's
+    source; else why the step got no answer. The case's title when the result carries no failure record."""
+    if result.get("kind") == "check":
+        info = check_info(_check_name(result))
+        if info is not None:
+            return f"check {info.name}: {info.title}", info.source
+    failure = failure_of(result)
+    source = str(result.get("source", ""))
+    if failure is None:
+        return str(result.get("title", "")), source
+    if failure.phase == FailurePhase.CHECK:
+        names = list(dict.fromkeys(miss.matcher for miss in failure.misses if miss.matcher))
+        infos = [info for info in map(check_info, names) if info is not None]
+        if infos:
+            paths = ", ".join(dict.fromkeys(miss.path for miss in failure.misses if miss.path))
+            where = f" (on the answer to {failure.place}{' at ' + paths if paths else ''})"
+            return "; ".join(f"check {i.name}: {i.title}" for i in infos) + where, \
+                "; ".join(dict.fromkeys(i.source for i in infos))
+    record = result.get("failure") or {}
+    misses = list(record.get("misses") or [])
+    if misses:
+        words = [_miss_words(miss) for miss in misses[:RULE_MISSES_SHOWN]]
+        more = f" (+{len(misses) - RULE_MISSES_SHOWN} more)" if len(misses) > RULE_MISSES_SHOWN else ""
+        return f"{failure.place} " + "; ".join(words) + more, source
+    if failure.error:
+        return f"{failure.place}: {failure.error}", source
+    return str(result.get("title", "")), source
+
+
+def _rule_html(result: Mapping[str, Any]) -> str:
+    text, source = rule_of(result)
+    return esc(text) + (f"<br><span class='muted'>source: {_link(source)}</span>" if source else "")
+
+
+def _check_name(result: Mapping[str, Any]) -> str:
+    return str(result["id"]).split("::", 1)[0].removeprefix("checks/")
+
+
+def _evidence_case(result: Mapping[str, Any], cases: Sequence[Mapping[str, Any]]
+                   ) -> tuple[Mapping[str, Any], int] | None:
+    """For a failed check: the first case with an exchange on that route that drew a finding of that check,
+    and that exchange's index."""
+    check = _check_name(result)
     routes = set(result.get("routes") or [])
     for case in cases:
-        if any(f.get("check") == check for f in case.get("findings") or []) and any(
-                e.get("route") in routes for e in case.get("exchanges") or []):
-            return case
+        index = finding_exchange_index(case, check)
+        if index is not None and (case.get("exchanges") or [])[index].get("route") in routes:
+            return case, index
     return None
 
 
-def _exchange_block(exchange: Mapping[str, Any]) -> str:
+def _failing_step(result: Mapping[str, Any]) -> str:
+    """The failure record's step, method, path and file:line (or its phase and error), as HTML."""
+    failure = failure_of(result)
+    if failure is None:
+        return ""
+    where = f"{failure.method} {failure.path}".strip()
+    text = f"{esc(failure.place)}" + (f" <code>{esc(where)}</code>" if where else "")
+    text += f" <span class='muted'>({esc(failure.location)})</span>" if failure.location else ""
+    if failure.error:
+        text += f"<br>{esc(failure.error)}"
+    return text
+
+
+def _sender(result: Mapping[str, Any], index: int) -> Mapping[str, Any] | None:
+    """Who sent the result's exchange `index` (its replay record), or None when not recorded."""
+    senders = (result.get(REPLAY_KEY) or {}).get("senders") or []
+    return senders[index] if 0 <= index < len(senders) else None
+
+
+def _with_token(command: str, variable: str, literal: str) -> str:
+    """A command with the case file's own (bad) token written out in place of a token variable."""
+    shell = literal.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
+    return command.replace(f"${variable}", shell).replace(f'os.environ["{variable}"]', repr(literal))
+
+
+def _exchange_block(exchange: Mapping[str, Any], sent_by: Mapping[str, Any] | None = None) -> str:
     sent, got = _exchange_text(exchange)
     request = exchange.get("request") or {}
+    user = (sent_by or {}).get("user")
+    literal = (sent_by or {}).get("token")
+    variable = token_variable(user) if user else "DX_TOKEN"
+    curl, dxpy = curl_command(request, variable), dxpy_snippet(request, variable)
+    if literal is not None:
+        curl, dxpy = _with_token(curl, variable, literal), _with_token(dxpy, variable, literal)
+        whose = "It sends the case file's own (deliberately wrong) token."
+    elif user:
+        whose = f"Set ${variable} to {esc(user)}'s token first (the user this step ran as)."
+    else:
+        whose = "Set $DX_TOKEN to the token of the user the step ran as."
+    note = (f"<p class='muted'>{whose} This is the failing request as the run sent it: its IDs are the run's, "
+            "which cleanup destroyed (unless the run had --keep); the reproduction script recreates them.</p>")
     return (f"<h4>request</h4><pre>{esc(sent)}</pre><h4>response</h4><pre>{esc(got)}</pre>"
-            "<h4>reproduce with curl</h4><p class='muted'>export DX_TOKEN first (the token of the user the step "
-            f"ran as); the command reads it from the environment.</p><pre>{esc(curl_command(request))}</pre>"
-            f"<h4>reproduce with dxpy</h4><pre>{esc(dxpy_snippet(request))}</pre>")
+            f"<h4>the failing request with curl</h4>{note}<pre>{esc(curl)}</pre>"
+            f"<h4>the failing request with dxpy</h4><pre>{esc(dxpy)}</pre>")
+
+
+SCRIPT_ENGINE_MARK = "\nimport hashlib\n"
+
+
+def reproduction_html(result: Mapping[str, Any], server: str = "", embedded: bool = False) -> str:
+    """How to reproduce a failed case: the line that reruns it keeping its objects, and its reproduction
+    script (folded; the file is DIR/repro/<case>.py). report.html shows the script's header and plan, not the
+    replay engine every script carries (replay_runtime.py), which the file holds in full."""
+    if result.get("kind") in ("check", "profile") or result.get("outcome") not in FAILING:
+        return ""
+    rerun = rerun_command(str(result["id"]), server, embedded)
+    parts = ["<h4>reproduce</h4>",
+             f"<p>Rerun this case alone, leaving what it creates on the server: <code>{esc(rerun)}</code> "
+             "<span class='muted'>(tokens from $DXCONFORM_TOKEN and $DXCONFORM_TOKEN2, or --token and "
+             "--token2; --keep prints the IDs it left and how to delete them)</span></p>"]
+    try:
+        script = script_text(result, server, rule_of(result)[0])
+    except NoScript as why:
+        parts.append(f"<p class='muted'>No reproduction script: {esc(str(why))}.</p>")
+        return "".join(parts)
+    name = f"{REPRO_DIR}/{script_name(str(result['id']))}"
+    head, mark, _engine = script.partition(SCRIPT_ENGINE_MARK)
+    shown = head + ("\n# ... the replay engine (replay_runtime.py) follows here: see the file for the whole "
+                    "script\n" if mark else "")
+    requests = script.count("'label': ")
+    parts.append(f"<details class='dx-repro'><summary>reproduction script <a href='{esc(name)}'>{esc(name)}</a>: "
+                 f"replays the case's {requests} request(s) up to the failing one against a server, creating "
+                 "its own objects; exit 1 when it sees the same failure</summary>"
+                 f"<pre>{esc(shown)}</pre></details>")
+    return "".join(parts)
 
 
 def _other_exchanges(exchanges: Sequence[Mapping[str, Any]], failing: int | None) -> str:
@@ -119,53 +286,100 @@ def _other_exchanges(exchanges: Sequence[Mapping[str, Any]], failing: int | None
             "<tr><th>#</th><th>request</th><th>status</th></tr>" + "".join(rows) + "</table></details>")
 
 
-def failure_html(result: Mapping[str, Any], cases: Sequence[Mapping[str, Any]]) -> str:
-    """One failure in full: what the rule is, where it comes from, and the evidence."""
-    meta = [("result", f"<code>{esc(result['id'])}</code> ({esc(result.get('kind', 'case'))})"),
-            ("rule", esc(result.get("title", ""))), ("level", esc(result["level"])),
+def failure_html(result: Mapping[str, Any], cases: Sequence[Mapping[str, Any]] = (), *, server: str = "",
+                 embedded: bool = False) -> str:
+    """One failure in full: what broke and where that rule comes from, the case, the failing step, the evidence
+    and how to reproduce it. `cases`: the run's case results, where a failed check (which records no exchange
+    of its own) finds its evidence; `server`: the run's server (the default of the reproduction script)."""
+    kind = f" ({esc(result['kind'])})" if result.get("kind") else ""
+    whole = "check" if result.get("kind") == "check" else "case"
+    meta = [("result", f"<code>{esc(result['id'])}</code>{kind}"),
+            ("rule", _rule_html(result)),
+            (whole, esc(result.get("title", "")) + (f"<br><span class='muted'>source: "
+                                                   f"{_link(str(result['source']))}</span>"
+                                                   if result.get("source") and whole == "case" else "")),
+            ("level", esc(result["level"])),
             ("area / topic", f"{esc(result['area'])} / {esc(result.get('topic', ''))}"),
-            ("profile", esc(result["profile"])), ("source", _link(str(result.get("source", "")))),
+            ("profile", esc(result["profile"])),
             ("outcome", coloured(result["outcome"])), ("message", f"<code>{esc(result.get('message', ''))}</code>")]
+    step = _failing_step(result)
+    if step:
+        meta.append(("failing step", step))
     parts = ["<table class='meta'>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in meta) + "</table>",
              "<h4>expected against actual</h4>", differences_html(differences(result))]
     exchanges = list(result.get("exchanges") or [])
-    evidence = result
+    index = failing_exchange_index(result) if exchanges else None
+    owner = result
     if not exchanges and result.get("kind") == "check":
-        case = _evidence_case(result, cases)
-        if case is not None:
+        seen = _evidence_case(result, cases)
+        if seen is not None:
+            case, index = seen
+            owner = case
             name = f"<code>{esc(case['id'])}</code>"
             if case["outcome"] in FAILING:   # only failures have a block of their own to link to
                 name = f"<a href='#{failure_anchor(case['id'])}'>{name}</a>"
+                if REPLAY_KEY in case:
+                    name += (f" (its reproduction script: <a href='{esc(REPRO_DIR)}/"
+                             f"{esc(script_name(str(case['id'])))}'>{esc(REPRO_DIR)}/"
+                             f"{esc(script_name(str(case['id'])))}</a>)")
             parts.append(f"<p>Seen in case {name}; its exchange:</p>")
-            evidence, exchanges = case, list(case.get("exchanges") or [])
-    index = failing_exchange_index(evidence) if exchanges else None
+            exchanges = list(case.get("exchanges") or [])
     if index is not None:
-        parts.append(_exchange_block(exchanges[index]))
+        parts.append(_exchange_block(exchanges[index], _sender(owner, index)))
         parts.append(_other_exchanges(exchanges, index))
     elif not exchanges:
         parts.append("<p class='muted'>No exchange was recorded for this result.</p>")
+    else:
+        parts.append("<p class='muted'>No exchange is named as the failing one.</p>")
+        parts.append(_other_exchanges(exchanges, None))
+    parts.append(reproduction_html(result, server, embedded))
     return "".join(parts)
 
 
+def _one_line(result: Mapping[str, Any]) -> str:
+    return (f"<p class='member' id='{failure_anchor(result['id'])}'>{coloured(result['outcome'])} "
+            f"<b>{esc(result['level'])}</b> <code>{esc(result['id'])}</code> &mdash; "
+            f"<span class='muted'>{esc(str(result.get('message', ''))[:MEMBER_MESSAGE_CHARS])}</span></p>")
+
+
+def _cause_block(index: int, cause: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]],
+                 cases: Sequence[Mapping[str, Any]], server: str = "", embedded: bool = False) -> str:
+    """One root cause: its line, its routes, its representative failure in full, the others one line each."""
+    members = [by_id[rid] for rid in cause["results"] if rid in by_id]
+    if not members:
+        return ""
+    first, others = members[0], members[1:]
+    routes = cause.get("routes") or []
+    shown_routes = ", ".join(f"<code>{esc(r)}</code>" for r in routes[:ROUTES_SHOWN])
+    shown_routes += f" (+{len(routes) - ROUTES_SHOWN} more)" if len(routes) > ROUTES_SHOWN else ""
+    level = first["level"]
+    return (f"<details class='failure level-{esc(level)}' id='dx-cause-{index + 1}'"
+            f"{' open' if index == 0 else ''}><summary><b>{cause['count']} &times;</b> "
+            f"{esc(cause['line'].split(' × ', 1)[-1])}</summary>"
+            + (f"<p>routes: {shown_routes}</p>" if routes else "")
+            + f"<h4 id='{failure_anchor(first['id'])}'>{coloured(first['outcome'])} <b>{esc(level)}</b> "
+              f"<code>{esc(first['id'])}</code> <span class='muted'>(shown in full for this cause)</span></h4>"
+            + failure_html(first, cases, server=server, embedded=embedded)
+            + (f"<details><summary>the other {len(others)} result(s) of this cause</summary>"
+               + "".join(_one_line(r) for r in others) + "</details>" if others else "")
+            + "</details>")
+
+
 def failures_section(document: Mapping[str, Any]) -> str:
+    """Failed and errored results, grouped by root cause (results.json `root_causes`), largest first: each
+    cause shows one representative failure in full and lists the others in one line each."""
     failures = failures_of(document)
-    cases = [r for r in document["results"] if r.get("kind") != "check"]
-    head = (f"<h2 id='dx-failures'>Failures (<span id='dx-failure-count'>{len(failures)}</span>)</h2>"
-            "<p class='muted'>Failed and errored results, MUST first. Open one for its evidence.</p>")
+    head = (f"<h2 id='dx-failures'>Failures (<span id='dx-failure-count'>{len(failures)}</span>), by root cause"
+            "</h2>")
     if not failures:
         return head + "<p>None: every judged result passed.</p>"
-    blocks = []
-    for number, result in enumerate(failures):
-        line = (f"{coloured(result['outcome'])} <b>{esc(result['level'])}</b> <code>{esc(result['id'])}</code> "
-                f"&mdash; {esc(result.get('title', ''))}")
-        if number < DETAILED_FAILURES:
-            blocks.append(f"<details class='failure level-{esc(result['level'])}' "
-                          f"id='{failure_anchor(result['id'])}'><summary>{line}</summary>"
-                          f"{failure_html(result, cases)}</details>")
-        else:
-            blocks.append(f"<p id='{failure_anchor(result['id'])}'>{line}: <code>"
-                          f"{esc(result.get('message', ''))}</code></p>")
-    if len(failures) > DETAILED_FAILURES:
-        blocks.insert(DETAILED_FAILURES, f"<p class='muted'>The first {DETAILED_FAILURES} failures are shown "
-                                         "in full; the others in one line each (results.json has all).</p>")
+    by_id = {r["id"]: r for r in failures}
+    cases = [r for r in document["results"] if r.get("kind") != "check"]
+    causes = document.get("root_causes")
+    if causes is None:   # a document from before root causes: every failure is its own cause
+        causes = [{"count": 1, "line": f"1 × {r.get('title', '')}", "results": [r["id"]], "routes": []}
+                  for r in failures]
+    server = document.get("server") or {}
+    blocks = [_cause_block(index, cause, by_id, cases, str(server.get("url", "")), bool(server.get("embedded")))
+              for index, cause in enumerate(causes)]
     return head + "".join(blocks)

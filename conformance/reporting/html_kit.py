@@ -53,6 +53,12 @@ STYLE = """
 .dxc .fields .seen { background: #e3f3e4; } .dxc .fields .unseen { background: #fde3e3; }
 .dxc .fields .extra { background: #fff3c4; }
 .dxc .matrix td.cell { text-align: center; min-width: 80px; }
+.dxc .banner { font-size: 22px; border-bottom: none; margin-top: 6px; }
+.dxc table.compact td, .dxc table.compact th { padding: 2px 8px; }
+.dxc #dx-root-causes li { margin: 2px 0; } .dxc #dx-root-causes .count { color: #b71c1c; }
+.dxc ul.ids { margin: 2px 0; padding-left: 18px; }
+.dxc table.tight td { padding: 1px 6px; } .dxc table.tight td:nth-child(n+3) { text-align: right; }
+.dxc p.member { margin: 2px 0; }
 """
 
 
@@ -79,6 +85,27 @@ def coloured(word: str, text: str | None = None) -> str:
     return f"<span class='v' style='color:{fg};background:{bg}'>{esc(text if text is not None else word)}</span>"
 
 
+def _slug(word: str) -> str:
+    return word.replace(" ", "-").replace("/", "-")
+
+
+# Colour classes for verdict words (`verdict_tag`): long tables name a class instead of repeating a style.
+VERDICT_CLASSES = "".join(f".dxc .v-{_slug(word)} {{ color: {fg}; background: {bg}; }}\n"
+                          for word, (fg, bg) in COLOURS.items())
+
+
+def verdict_tag(word: str) -> str:
+    """A verdict or outcome word on its colour, by class (compact where a table repeats it)."""
+    return f"<span class='v v-{_slug(word)}'>{esc(word)}</span>"
+
+
+def plain_count(count: int, column: str = "") -> str:
+    """A count cell of a long table: the number, or empty for 0 (the table's note says so); `column` names it
+    (data-col) where a reader or a test looks a cell up."""
+    named = f" data-col='{esc(column)}'" if column else ""
+    return f"<td{named}>{count or ''}</td>"
+
+
 def cell_style(word: str) -> str:
     fg, bg = COLOURS.get(word, ("#1d1d1d", "#ffffff"))
     return f"color:{fg};background:{bg}"
@@ -86,6 +113,9 @@ def cell_style(word: str) -> str:
 
 def number_cell(count: int, attributes: str = "") -> str:
     return f"<td class='n{' zero' if not count else ''}'{(' ' + attributes) if attributes else ''}>{count}</td>"
+
+
+STYLE = STYLE + VERDICT_CLASSES
 
 
 def page(title: str, body: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..engine import CheckLedger
 from ..gate import Expectation, apply_to_json
-from ..gate.expectations import EXPECTED_KEY
+from ..gate.known_failures import EXPECTED_KEY
 from .results_json import CHECK_KIND, PROFILE_KIND, build_document
 
 SHARD_KEY = "shard"

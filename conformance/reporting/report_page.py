@@ -1,13 +1,12 @@
-"""report.html's own sections, rendered from a results document alone: headline, areas, routes, failures,
-coverage.
+"""report.html, rendered from a results document alone: verdict, root causes, failures, scores, areas, routes,
+coverage, every result, environment.
 
-Why our own sections inside pytest-html's page: pytest-html draws its results table with JavaScript from an
-embedded JSON blob and knows nothing of profiles, levels, routes or fields. So `dxconform run` keeps
-pytest-html for what it does well (the per-test table with filters, the environment table) and puts these
-sections at the top of its page through `pytest_html_results_summary` (pytest_plugin/html_hooks.py). They
-are plain HTML with inline styles: the numbers read without JavaScript. They are rendered from the same
-document that is written to results.json, with no pytest object in sight, so `standalone_page()` gives the
-same report for commands that run no pytest (compare, and later proxy, validate and merge).
+Why our own page and not pytest-html's: pytest-html draws a row per test from an embedded JSON blob (1,000
+rows and their logs: over a megabyte on a clean run, with the verdict below its environment table and its
+own counts in pytest's words). `dxconform run` writes this page instead (pytest_plugin/gather.py), within
+budgets a test measures (300 KB clean, 1 MB with 200 failures): the essentials read without JavaScript or
+network, the long lists folded in <details>. Under plain pytest with `--html`, the same sections go into
+pytest-html's page (pytest_plugin/html_hooks.py). `standalone_page()` serves merge, diff and proxy too.
 """
 
 from __future__ import annotations
@@ -18,11 +17,12 @@ from typing import Any
 from ..model import Outcome
 from .coverage import RouteCoverage, coverage_map, totals
 from .failure_section import failure_anchor, failures_of, failures_section
-from .html_kit import STYLE, coloured, esc, number_cell, page
+from .first_screen import first_screen
+from .html_kit import STYLE, coloured, esc, number_cell, page, plain_count, verdict_tag
+from .results_list import environment_section, results_section
 from .tallies import (
     NOT_IMPLEMENTED,
     NOT_IMPLEMENTED_VERDICT,
-    Score,
     add_into,
     by_area_topic,
     by_profile_level,
@@ -51,17 +51,6 @@ def _count_cells(counts: Mapping[str, int], columns: list[str], **attributes: st
 def _duration(document: Mapping[str, Any]) -> str:
     seconds = max(0, int(document["finished"]) - int(document["started"])) / 1000
     return f"{seconds:.1f} s"
-
-
-def _gate_line(document: Mapping[str, Any], overall: Score) -> str:
-    """The run's verdict as the exit code sees it: it fails on a failed or errored MUST result."""
-    must = score(tally(r for r in document["results"] if r["level"] == "MUST"))
-    verdict = "fail" if must.failing else overall.verdict if overall.verdict != "fail" else "pass"
-    others = overall.failing - must.failing
-    text = f"{must.failing} MUST failure(s)" if must.failing else "no MUST failure"
-    text += f", {others} SHOULD/MAY failure(s)" if others else ""
-    return (f"{coloured(verdict)} <span id='dx-gate'>{esc(text)}</span>; <span class='muted'>"
-            f"{esc(overall.percent)} of all judged results passed</span>")
 
 
 def profile_evidence(document: Mapping[str, Any], profile: str) -> str:
@@ -118,25 +107,20 @@ def _profile_rows(document: Mapping[str, Any], columns: list[str]) -> list[str]:
     return rows
 
 
-def headline_section(document: Mapping[str, Any]) -> str:
+def scores_section(document: Mapping[str, Any]) -> str:
+    """The outcome totals (results.json `summary`), what the results are, and the score per profile and level."""
     results = document["results"]
     summary = document["summary"]
-    server = document["server"]
     by_kind = {kind: sum(1 for r in results if r.get("kind", "case") == kind) for kind in ("case", "check",
                                                                                            "profile")}
-    overall = score(summary)
-    facts = [("Server under test", esc(server["url"]) + (" (embedded reference server)" if server["embedded"]
-                                                          else "")),
-             ("dxconform version", esc(document["suite"]["version"])),
-             ("schemas sha256", f"<code>{esc(document['suite']['schemas_sha256'])}</code>"),
-             ("results", f"{len(results)}: {by_kind['case']} cases, {by_kind['check']} protocol-check results "
+    facts = [("results", f"{len(results)}: {by_kind['case']} cases, {by_kind['check']} protocol-check results "
                          f"(one per check and route) and {by_kind['profile']} profile claim(s), in "
                          f"{_duration(document)}")]
     totals_row = "".join(f"<th>{esc(k)}</th>" for k in summary)
     totals_cells = "".join(number_cell(v, f"id='dx-total-{esc(k)}'") for k, v in summary.items())
     columns = _columns(document)
     rows = _profile_rows(document, columns)
-    return (f"<h2 id='dx-headline'>Verdict: {_gate_line(document, overall)}</h2>"
+    return ("<h2 id='dx-scores'>Scores</h2>"
             "<table class='meta'>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in facts) + "</table>"
             f"<table id='dx-totals'><tr>{totals_row}</tr><tr>{totals_cells}</tr></table>"
             "<h3>By profile and level</h3><table id='dx-headline-table' class='headline'><tr><th>profile</th>"
@@ -159,10 +143,10 @@ def areas_section(document: Mapping[str, Any]) -> str:
                     + _count_cells(area_total, columns, area=area) + "</tr>")
         for topic, counts in topics.items():
             rows.append(f"<tr data-area='{esc(area)}' data-topic='{esc(topic)}'><td></td><td>{esc(topic)}</td>"
-                        + _count_cells(counts, columns, area=area, topic=topic) + "</tr>")
+                        + "".join(plain_count(counts[c]) for c in columns) + "</tr>")
     return ("<h2 id='dx-areas'>By area and topic</h2><p class='muted'>Cases and protocol-check results; a "
-            "check's topic is <i>checks</i>.</p>"
-            f"<table id='dx-areas-table'>{head}{''.join(rows)}</table>")
+            "check's topic is <i>checks</i>; an empty cell is 0.</p>"
+            f"<table id='dx-areas-table' class='tight'>{head}{''.join(rows)}</table>")
 
 
 def _route_rows(document: Mapping[str, Any], spec: Any) -> tuple[list[str], int, int]:
@@ -177,11 +161,11 @@ def _route_rows(document: Mapping[str, Any], spec: Any) -> tuple[list[str], int,
         word = verdict.verdict if entry.exchanges or verdict.judged or verdict.not_counted else "not run"
         checks_failed = checks["failed"] + checks["error"]
         rows.append(f"<tr data-route='{esc(key)}'><td><code>{esc(key)}</code></td>"
-                    f"<td>{esc(profiles.get(key, '?'))}</td><td>{coloured(word)}</td>"
-                    + number_cell(entry.exchanges, "data-col='exchanges'")
-                    + "".join(number_cell(cases[o], f"data-col='{o}'") for o in MAIN_COLUMNS)
-                    + number_cell(checks["passed"], "data-col='checks-passed'")
-                    + number_cell(checks_failed, "data-col='checks-failed'") + "</tr>")
+                    f"<td>{esc(profiles.get(key, '?'))}</td><td>{verdict_tag(word)}</td>"
+                    f"<td data-col='exchanges'>{entry.exchanges}</td>"
+                    + "".join(plain_count(cases[o], o) for o in MAIN_COLUMNS)
+                    + plain_count(checks["passed"], "checks-passed") + plain_count(checks_failed, "checks-failed")
+                    + "</tr>")
     return rows, exercised, len(failing & set(table))
 
 
@@ -189,24 +173,30 @@ def routes_section(document: Mapping[str, Any], spec: Any) -> str:
     rows, exercised, failing = _route_rows(document, spec)
     return (f"<h2 id='dx-routes'>By route</h2><details><summary><b>{len(rows)}</b> routes: "
             f"<b>{exercised}</b> exercised, <b>{failing}</b> named by a failure (open the table)</summary>"
-            "<table id='dx-routes-table'><tr><th>route</th><th>profile</th><th>verdict</th><th>exchanges</th>"
+            "<table id='dx-routes-table' class='tight'><tr><th>route</th><th>profile</th><th>verdict</th>"
+            "<th>exchanges</th>"
             + "".join(f"<th>cases {c}</th>" for c in MAIN_COLUMNS)
             + "<th>checks passed</th><th>checks failed</th></tr>" + "".join(rows) + "</table>"
             "<p class='muted'>Cases count under every route they name; exchanges are the requests sent to the "
             "route by any case. URL-form cases that call paths outside the route table (such as "
-            "<code>/system/WhoAmI</code>) count under their area only.</p></details>")
+            "<code>/system/WhoAmI</code>) count under their area only. An empty cell is 0.</p></details>")
 
 
 def _fields(entry: RouteCoverage, direction: str) -> str:
+    """`3/5` then the exercised fields, then the others (and, for input, the sent but undeclared ones)."""
     declared = entry.input_declared if direction == "input" else entry.output_declared
     if declared is None:
         return "<span class='muted'>no schema</span>"
     seen = entry.input_seen if direction == "input" else entry.output_seen
-    spans = [f"<span class='{'seen' if name in seen else 'unseen'}'>{esc(name)}</span>" for name in sorted(declared)]
-    if direction == "input":
-        spans += [f"<span class='extra' title='sent, not declared'>{esc(n)}?</span>" for n in entry.input_undeclared]
-    count = f"{len(declared & seen)}/{len(declared)} "
-    return f"<div class='fields'>{count}{''.join(spans)}</div>"
+    used = sorted(declared & seen)
+    unused = sorted(declared - seen)
+    text = f"{len(used)}/{len(declared)} <span class='seen'>{esc(', '.join(used))}</span>"
+    if unused:
+        text += f" <span class='unseen' title='never exercised'>{esc(', '.join(unused))}</span>"
+    if direction == "input" and entry.input_undeclared:
+        text += (f" <span class='extra' title='sent, not declared'>{esc(', '.join(entry.input_undeclared))}"
+                 "</span>")
+    return f"<div class='fields'>{text}</div>"
 
 
 def coverage_section(document: Mapping[str, Any], spec: Any) -> str:
@@ -226,14 +216,18 @@ def coverage_section(document: Mapping[str, Any], spec: Any) -> str:
 
 
 def report_sections(document: Mapping[str, Any], spec: Any | None = None) -> str:
-    """Every section of ours, inside one <div class='dxc'> with its own inline stylesheet."""
+    """Every section, inside one <div class='dxc'> with its own inline stylesheet: first what a reader needs
+    first (verdict, profiles, root causes, what was not tested), then failures by cause, scores, areas, routes,
+    coverage, every result, and the environment."""
     if spec is None:
         from ..spec import load_spec
         spec = load_spec()
-    nav = ("<nav><a href='#dx-headline'>verdict</a><a href='#dx-failures'>failures</a><a href='#dx-areas'>areas"
-           "</a><a href='#dx-routes'>routes</a><a href='#dx-coverage'>coverage</a></nav>")
-    body = "".join([nav, headline_section(document), failures_section(document), areas_section(document),
-                    routes_section(document, spec), coverage_section(document, spec)])
+    nav = ("<nav><a href='#dx-failures'>failures</a><a href='#dx-scores'>scores</a><a href='#dx-areas'>areas</a>"
+           "<a href='#dx-routes'>routes</a><a href='#dx-coverage'>coverage</a><a href='#dx-results'>every result"
+           "</a><a href='#dx-environment'>environment</a></nav>")
+    body = "".join([first_screen(document), nav, failures_section(document), scores_section(document),
+                    areas_section(document), routes_section(document, spec), coverage_section(document, spec),
+                    results_section(document), environment_section(document)])
     return f"<style>{STYLE}</style><div class='dxc' id='dxconform-report'>{body}</div>"
 
 

@@ -1,4 +1,6 @@
-"""Commands that replay a recorded request: curl (curl.py) and a dxpy snippet; the token comes from $DX_TOKEN."""
+"""Commands that replay one recorded request: curl (curl.py) and a dxpy snippet. The token comes from an
+environment variable the caller names ($DX_TOKEN_ALICE for alice's step; $DX_TOKEN when the user is not known);
+a whole case is replayed by its reproduction script (reproduction.py)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import REDACTED, Level, Outcome
+from .root_causes import root_causes
 
 FORMAT = "dxconform-results/2"
 # Documents this version reads: /1 had no `not-applicable` outcome (a check that applied to nothing passed),
@@ -50,6 +51,8 @@ def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, 
                 "started": started_ms, "finished": finished_ms,
                 "summary": summarize(results),
                 "summary_by_kind": summarize_by_kind(results),
+                # The failed and errored results grouped by cause, largest first (root_causes.py).
+                "root_causes": [cause.to_json() for cause in root_causes(results, finished_ms)],
                 "results": results}
     if profiles is not None:
         document["profiles"] = dict(profiles)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..model import Area, Level, Outcome
+from .first_screen import gate_verdict, not_tested_lines
 from .report_page import profile_evidence
 from .tallies import NOT_IMPLEMENTED, by_profile_level, profile_statuses, score
 
@@ -61,6 +62,23 @@ def profile_lines(document: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+ROOT_CAUSES_SHOWN = 10
+
+
+def root_cause_lines(document: Mapping[str, Any], shown: int = ROOT_CAUSES_SHOWN) -> list[str]:
+    """`root causes (3, largest first):` then one line each, with one representative result to look at."""
+    causes = document.get("root_causes") or []
+    if not causes:
+        return []
+    lines = [f"root causes ({len(causes)}, largest first):"]
+    for cause in causes[:shown]:
+        lines.append(f"  {cause['line']}")
+        lines.append(f"      e.g. {cause['representative']}")
+    if len(causes) > shown:
+        lines.append(f"  ... {len(causes) - shown} more in results.json (root_causes)")
+    return lines
+
+
 def terminal_lines(document: Mapping[str, Any], files: Mapping[str, str]) -> list[str]:
     """What the run prints after pytest's own output: cases by area, profiles, and the outcome totals by kind
     of result (the same numbers as results.json's `summary_by_kind`, report.html and junit.xml)."""
@@ -69,6 +87,7 @@ def terminal_lines(document: Mapping[str, Any], files: Mapping[str, str]) -> lis
     lines = format_table("cases by area", count_by(cases, "area")) if cases else ["no cases ran"]
     if document.get("profiles"):
         lines += profile_lines(document)
+    lines += root_cause_lines(document)
     by_kind = document.get("summary_by_kind") or {}
     for kind, label in (("case", "cases"), ("check", "check results (one per check and route)"),
                         ("profile", "profile claims")):
@@ -79,4 +98,33 @@ def terminal_lines(document: Mapping[str, Any], files: Mapping[str, str]) -> lis
     for label, path in files.items():
         if path:
             lines.append(f"{label}: {path}")
+    return lines
+
+
+QUIET_ROOT_CAUSES = 8
+
+
+def quiet_lines(document: Mapping[str, Any], files: Mapping[str, str]) -> list[str]:
+    """The whole account of a run for a CI log, in at most about 35 lines: verdict, profiles, root causes,
+    what was not tested, the totals, the output files."""
+    word, line = gate_verdict(document)
+    seconds = max(0, int(document["finished"]) - int(document["started"])) / 1000
+    lines = [f"dxconform: {word.upper()}: {line} ({document['server']['url']}, {len(document['results'])} "
+             f"results in {seconds:.0f} s)"]
+    statuses = profile_statuses(document)
+    table = by_profile_level(document["results"])
+    scored = []
+    for profile, status in statuses.items():
+        if status != NOT_IMPLEMENTED:
+            must = score((table.get(profile) or {}).get(Level.MUST.value) or {})
+            scored.append(f"{profile} {status} (MUST {must.percent})")
+    missing = [profile for profile, status in statuses.items() if status == NOT_IMPLEMENTED]
+    lines.append("profiles: " + "; ".join(scored) + (f"; not implemented: {', '.join(missing)}" if missing else ""))
+    lines += root_cause_lines(document, QUIET_ROOT_CAUSES)
+    lines += [f"not tested: {item}" for item in not_tested_lines(document)]
+    by_kind = document.get("summary_by_kind") or {}
+    labels = {"case": "cases", "check": "check results", "profile": "profile claims"}
+    lines += [f"{labels.get(kind, kind)}: {outcome_counts(counts)}" for kind, counts in by_kind.items()
+              if sum(counts.values())]
+    lines += [f"{label}: {path}" for label, path in files.items() if path]
     return lines

@@ -1,4 +1,5 @@
-"""The route registry (schemas/routes.json): Route records and matching concrete URL paths to routes."""
+"""The route registry (schemas/routes.json): Route records, and matching concrete URL paths and the route
+templates of case steps to routes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ _INSTANCE = re.compile(r"^/([a-z]+)-([0-9A-Za-z]{24})/([A-Za-z][A-Za-z0-9]*)$")
 _PLAIN = re.compile(r"^/([a-z]+)/([A-Za-z][A-Za-z0-9]*)$")
 # Apps and global workflows are also addressed by name, optionally with a version or tag:
 # /app-<name>/<method> and /app-<name>/<alias>/<method> (dxpy api.py app_* wrappers).
-_NAMED = re.compile(r"^/(app|globalworkflow)-([A-Za-z0-9._-]+)(?:/[A-Za-z0-9._-]+)?/([A-Za-z][A-Za-z0-9]*)$")
+_NAMED = re.compile(r"^/(app|globalworkflow|user|org|team)-([A-Za-z0-9._-]+)(?:/[A-Za-z0-9._-]+)?/([A-Za-z][A-Za-z0-9]*)$")
+# A case step's route template with a placeholder subject: /{file}/close, /file-{h}/close, /{record_2}/describe.
+_TEMPLATE = re.compile(r"^/(?:([a-z]+)-)?\{([A-Za-z_][A-Za-z0-9_.]*)\}/([A-Za-z][A-Za-z0-9]*)$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class Route:
         }
 
 
-# `for_each` filters of the case format (also read statically by case_index): list-valued and flag filters.
+# `for_each` filters of the case format: list-valued and flag filters.
 LIST_FILTERS = ("subject_kind", "profile", "class", "method")
 FLAG_FILTERS = ("accepts_nonce",)
 
@@ -126,3 +129,41 @@ def route_key_of_path(path: str) -> str | None:
     if m := _NAMED.match(path):
         return f"/{m.group(1)}-xxxx/{m.group(3)}"
     return None
+
+
+class TemplateResolver:
+    """Maps a route as a case writes it (key, concrete path or template) to a route key of `routes`, or None.
+
+    The class of a template's subject (`/{file}/close`) is only known at run time, so it is inferred: a
+    literal class prefix (`/file-{h}/close`), else a placeholder named after a class (`{file}`,
+    `{record_2}`), else the one class that has that method. Templates that stay ambiguous give None.
+    """
+
+    def __init__(self, routes: Iterable[Route]):
+        routes = list(routes)
+        self._keys = {r.route for r in routes}
+        self._instance_by_method: dict[str, list[str]] = {}
+        for r in routes:
+            if r.subject_kind == "instance":
+                self._instance_by_method.setdefault(r.method, []).append(r.route)
+
+    def __call__(self, written: str) -> str | None:
+        written = written.split("?", 1)[0]
+        if written in self._keys:
+            return written
+        key = route_key_of_path(written)
+        if key in self._keys:
+            return key
+        m = _TEMPLATE.match(written)
+        if not m:
+            return None
+        prefix, placeholder, method = m.groups()
+        if prefix:
+            key = f"/{prefix}-xxxx/{method}"
+            return key if key in self._keys else None
+        for hint in re.split(r"[_.]", placeholder.lower()):
+            key = f"/{hint.rstrip('0123456789')}-xxxx/{method}"
+            if key in self._keys:
+                return key
+        candidates = self._instance_by_method.get(method, [])
+        return candidates[0] if len(candidates) == 1 else None

@@ -31,12 +31,14 @@ def test_the_meta_schema_is_a_valid_draft_2020_12_schema():
 def test_good_files_load_with_uids_defaults_and_fixtures(suite):
     uids = [case.uid for case in suite.cases]
     assert "good/files-lifecycle.yaml::close-moves-to-closed" in uids
-    assert len(uids) == len(set(uids)) == 9  # 7 cases + for-each.yaml expanded over 2 routes
+    assert len(uids) == len(set(uids)) == 12  # 10 cases + for-each.yaml expanded over 2 routes
     close = next(c for c in suite.cases if c.id == "close-moves-to-closed")
     assert (close.area, close.topic, close.level, close.profile) == (Area.SEMANTICS, "lifecycle", Level.MUST, "core")
     written = (GOOD / "files-lifecycle.yaml").read_text().splitlines()
     assert written[close.location.line - 1] == "  - id: close-moves-to-closed"
-    assert [f.name for f in suite.fixture_order(close)] == ["project", "closed_file"]
+    assert [f.local_name for f in suite.fixture_order(close)] == ["project", "closed_file"]
+    assert [f.name for f in suite.fixture_order(close)] == ["good/files-lifecycle.yaml::project",
+                                                           "good/files-lifecycle.yaml::closed_file"]
     tags = next(c for c in suite.cases if c.id == "tags-add-remove")
     assert (tags.area, tags.level, tags.topic) == (Area.JSON_OUTPUT, Level.SHOULD, "tags")
     assert tags.routes == ("/record/new", "/{record}/removeTags", "/{record}/describe")
@@ -44,7 +46,7 @@ def test_good_files_load_with_uids_defaults_and_fixtures(suite):
 
 
 def test_steps_keep_what_was_written(suite):
-    fixture = suite.fixtures["closed_file"]
+    fixture = suite.fixtures["good/files-lifecycle.yaml::closed_file"]
     assert fixture.provides == {"file", "upload_url", "upload_headers"}
     put = fixture.steps[2]
     assert (put.fetch, put.method, put.headers, put.raw, put.body) == ("{upload_url}", "PUT", "{upload_headers}",
@@ -78,7 +80,7 @@ def test_the_good_examples_use_every_feature_of_the_format():
     for path in GOOD.glob("*.yaml"):
         _keys_used(yaml.safe_load(path.read_text()), used)
     defs = json.loads((schemas_dir() / "meta" / "case-file.schema.json").read_text())["$defs"]
-    for definition in ("case", "fixture", "step", "expect", "operator"):
+    for definition in ("case", "fixture", "step", "expect", "operator", "group", "import"):
         declared = set(defs[definition]["properties"])
         assert declared <= used, f"{definition}: examples never use {sorted(declared - used)}"
 
@@ -91,7 +93,7 @@ EXPECTED_ERRORS = {
     "unknown-fixture.yaml": (6, "unknown fixture 'no_such_fixture'"),
     "unknown-name.yaml": (8, "{never_saved} is not saved"),
     "bad-matcher.yaml": (9, "unknown key '$regx'"),
-    "both-body-raw.yaml": (8, "`body` or `raw`, not both"),
+    "both-body-raw.yaml": (8, "not both `body` and `raw`"),
     "duplicate-key.yaml": (5, "duplicate key 'title'"),
     "missing-level.yaml": (3, "has no level"),
 }
@@ -119,14 +121,21 @@ def test_all_errors_of_a_directory_come_together_sorted():
     assert raised.value.errors == sorted(raised.value.errors, key=lambda e: (e.file, e.line))
 
 
-def test_fixture_names_are_unique_across_files(tmp_path):
+def test_fixture_names_belong_to_their_file(tmp_path):
     text = "fixtures:\n  project:\n    steps: [{route: /project/new}]\n"
     (tmp_path / "a.yaml").write_text(text)
     (tmp_path / "b.yaml").write_text("\n" + text)
+    suite = load_suite([tmp_path], base=tmp_path)
+    assert sorted(suite.fixtures) == ["a.yaml::project", "b.yaml::project"]
+    assert {f.local_name for f in suite.fixtures.values()} == {"project"}
+    (tmp_path / "c.yaml").write_text(
+        "defaults: {area: auth, topic: t, level: MUST, source: s}\n"
+        "cases:\n  - {id: c, title: t, uses: [project], steps: [{route: /x}]}\n")
     with pytest.raises(CaseLoadError) as raised:
-        load_suite([tmp_path], base=tmp_path)
+        load_suite([tmp_path / "c.yaml"], base=tmp_path)
     [error] = raised.value.errors
-    assert (error.file, error.line) == ("b.yaml", 3) and "already declared in a.yaml:2" in error.message
+    assert (error.file, error.line) == ("c.yaml", 3)
+    assert error.message.startswith("unknown fixture 'project' (this file has or imports: none; import one")
 
 
 def test_fixture_cycles_and_unknown_checks(tmp_path):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cases.template import TemplateError, names_in, render, render_string
+from conformance.cases.template import (
+    BUILTIN_NAMES,
+    TemplateError,
+    fill,
+    names_in,
+    placeholders_as,
+    render,
+    render_path,
+    render_string,
+)
 
 SAVED = {"file": "file-B0000000000000000000000Q", "n": 5, "hdrs": {"x-a": "1"}, "list": ["a", "b"],
          "run_prefix": "dxc-1"}
@@ -39,3 +48,35 @@ def test_unknown_names_fail_clearly():
 def test_names_in():
     assert names_in({"a": ["{file}", "x{n}y"], "{k.v}": 1, "b": "{{literal}}"}) == {"file", "n", "k"}
     assert names_in(7) == set()
+
+
+def test_a_saved_list_is_sent_back_as_a_json_list():
+    saved = {"ids": ["record-1", "record-2"], "n": 2}
+    assert render({"objects": "{ids}", "first": "{ids.0}", "text": "ids: {ids}"}, saved) == {
+        "objects": ["record-1", "record-2"], "first": "record-1", "text": 'ids: ["record-1", "record-2"]'}
+
+
+def test_fill_writes_only_the_names_it_knows():
+    assert fill("a{i}", {"i": 3}) == "a3"
+    assert fill("{i}", {"i": 3}) == 3
+    assert fill("/{record{i}}/close", {"i": 0}) == "/{record0}/close"
+    assert fill({"r{i}": ["{i}", "{project}", "{{i}}"]}, {"i": 1}) == {"r1": [1, "{project}", "{{i}}"]}
+    assert fill(7, {"i": 1}) == 7
+
+
+def test_render_path_escapes_values_into_quoted_keys():
+    assert render_path('$["{project}"].level', {"project": "project-B0000000000000000000000Q"}) == \
+        '$["project-B0000000000000000000000Q"].level'
+    assert render_path('$["{odd}"]', {"odd": 'a"b'}) == '$["a\\"b"]'
+    assert render_path("$.results[0]", {}) == "$.results[0]"
+    with pytest.raises(TemplateError):
+        render_path('$["{nope}"]', {})
+
+
+def test_placeholders_as():
+    assert placeholders_as('$["{project}"].x', "x") == '$["x"].x'
+    assert placeholders_as("{{a}}", "x") == "{a}"
+
+
+def test_now_ms_is_a_builtin_name():
+    assert {"now_ms", "run_prefix", "case_id", "work_project"} <= BUILTIN_NAMES

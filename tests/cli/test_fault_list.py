@@ -9,9 +9,7 @@ import re
 import pytest
 
 from conformance.cli.main import main
-from conformance.refserver.diff_faults import DIFF_FAULTS
-from conformance.refserver.faults import FAULTS
-from conformance.refserver.fuzz_faults import FUZZ_FAULTS
+from conformance.refserver.faults import DIFF_FAULTS, FAULTS, FUZZ_FAULTS
 from conformance.selftest import CATALOGUE
 
 HEADING = re.compile(r"^(?P<title>[A-Z][^,]*), (?P<count>\d+) faults? \(.*\):$")

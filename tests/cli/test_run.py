@@ -55,7 +55,7 @@ def test_report_html_is_one_self_contained_file(tmp_path: Path) -> None:
     proc = dxconform_run(tmp_path, "--embedded-fault", "accepts-invalid-json")
     assert proc.returncode == 1
     html = outputs(tmp_path)["report.html"].read_text()
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["badges", "junit.xml", "report.html",
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["badges", "junit.xml", "report.html", "repro",
                                                                     "results.json"]
     # resources the page would load: scripts, styles, images, frames (plain <a> links are not loads)
     loads = re.findall(r"<(?:script|link|img|source|iframe|video|audio)\b[^>]*?(?:src|href)=\"([^\"]*)\"", html)

@@ -1,4 +1,11 @@
-"""Running documented shell commands as a reader would: fenced `sh` blocks, `# exits N` notes, fixed ports."""
+"""Running documented shell commands as a reader would: fenced `sh` blocks, `# exits N` notes, fixed ports.
+
+A page is read as one terminal session: each command runs in bash in the page's own directory, `export` lines
+change the environment of the commands after them (evaluated by bash, so `$(...)` and quoting work as typed),
+a line ending in `&` starts a server in the background and waits for its `listening on` line, and `kill %N`
+stops the N-th of those (as job N of the reader's shell), waiting until it has exited and written its files.
+A line ending in `\\` continues on the next one.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +26,18 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 _FENCE = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _EXITS = re.compile(r"#\s*exits\s+(\d+)(?:\s+or\s+(\d+))?\s*$")
 _COMMENT = re.compile(r"\s+#\s.*$|\s+#$")
-# Where a page names a port: --port 8124, 127.0.0.1:8124. Port 0 (pick a free one) stays as written.
-_PORT = re.compile(r"(?<=--port )([1-9]\d{3,4})\b|(?<=127\.0\.0\.1:)([1-9]\d{3,4})\b")
+# Where a page names a port: --port 8124, 127.0.0.1:8124, DX_APISERVER_PORT=8124. Port 0 (pick a free one)
+# stays as written.
+_PORT = re.compile(r"(?<=--port )([1-9]\d{3,4})\b|(?<=127\.0\.0\.1:)([1-9]\d{3,4})\b|(?<=_PORT=)([1-9]\d{3,4})\b")
+_KILL_JOB = re.compile(r"^kill %(\d+)$")
+_ASSIGNED = re.compile(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=")
 READY_LINE = "listening on http://"
 COMMAND_TIMEOUT_S = 300
 
 
 @dataclass(frozen=True)
 class Command:
-    line: str                       # as written, comment removed
+    line: str                       # as written, comment removed, continuation lines joined
     exits: frozenset[int]           # the exit codes the page allows (`# exits 1`; default 0)
 
     @property
@@ -35,12 +45,26 @@ class Command:
         return self.line.endswith("&") and not self.line.endswith("&&")
 
 
+def _logical_lines(body: str) -> list[str]:
+    """Lines with their `\\` continuations joined (the note `# exits N` goes on the last physical line)."""
+    lines, pending = [], ""
+    for raw in body.splitlines():
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1].rstrip() + " "
+            continue
+        lines.append(pending + (raw.strip() if pending else raw))
+        pending = ""
+    if pending:
+        lines.append(pending.rstrip())
+    return lines
+
+
 def sh_blocks(markdown: str) -> list[list[Command]]:
     """The fenced `sh` blocks of a page, as commands (one a line; blank lines and comments skipped)."""
     blocks = []
     for body in _FENCE.findall(markdown):
         commands = []
-        for raw in body.splitlines():
+        for raw in _logical_lines(body):
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
             note = _EXITS.search(raw)
@@ -48,6 +72,10 @@ def sh_blocks(markdown: str) -> list[list[Command]]:
             commands.append(Command(_COMMENT.sub("", raw).strip(), exits))
         blocks.append(commands)
     return blocks
+
+
+def page_commands(page: Path) -> list[Command]:
+    return [command for block in sh_blocks(page.read_text(encoding="utf-8")) for command in block]
 
 
 class PortMap:
@@ -90,30 +118,47 @@ class Shell:
     ports: PortMap = field(default_factory=PortMap)
     background: list[subprocess.Popen] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    outputs: list[tuple[str, str]] = field(default_factory=list)    # (command as run, its standard output)
 
     @classmethod
     def fresh(cls, cwd: Path) -> Shell:
+        """No DX_*/DXCONFORM_* settings of the test run, and a home of its own (dx keeps its state there)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DXCONFORM_", "DX_", "PYTEST_"))}
         env["PATH"] = f"{dxconform_bin_dir(cwd)}{os.pathsep}{env.get('PATH', '')}"
+        home = cwd / ".home"
+        home.mkdir(exist_ok=True)
+        env["HOME"] = str(home)
         return cls(cwd, env)
 
     def run(self, command: Command) -> subprocess.CompletedProcess | None:
         line = self.ports(command.line)
         self.log.append(line)
         if line.startswith("export "):
-            for assignment in shlex.split(line[len("export "):]):
-                name, _, value = assignment.partition("=")
-                self.env[name] = value
+            self.export(line)
             return None
         if command.background:
             self.start(line[:-1].strip())
             return None
+        job = _KILL_JOB.match(line)
+        if job:
+            self.stop(int(job.group(1)))
+            return None
         done = subprocess.run(["bash", "-c", line], cwd=self.cwd, env=self.env, capture_output=True, text=True,
-                              timeout=COMMAND_TIMEOUT_S)
+                              timeout=COMMAND_TIMEOUT_S, stdin=subprocess.DEVNULL)
         assert done.returncode in command.exits, (
             f"`{line}` exited {done.returncode}, the page says {sorted(command.exits)}\n"
             f"--- stdout (tail)\n{done.stdout[-3000:]}\n--- stderr (tail)\n{done.stderr[-3000:]}")
+        self.outputs.append((line, done.stdout))
         return done
+
+    def export(self, line: str) -> None:
+        """`export NAME=VALUE ...` as bash evaluates it; the environment it leaves is the shell's from now on."""
+        done = subprocess.run(["bash", "-c", f"{line} && env -0"], cwd=self.cwd, env=self.env, capture_output=True,
+                              timeout=COMMAND_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, f"`{line}` exited {done.returncode}: {done.stderr.decode()[-2000:]}"
+        exported = dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
+        for name in _ASSIGNED.findall(line[len("export "):]):
+            self.env[name] = exported[name]
 
     def run_script(self, script: str) -> subprocess.CompletedProcess:
         """A CI step's script, as GitHub runs it (bash -e, pipefail); it must succeed."""
@@ -145,12 +190,21 @@ class Shell:
                     break
         raise AssertionError(f"`{line}` did not print {READY_LINE!r}: {''.join(seen)[-2000:]}")
 
+    def stop(self, job: int) -> None:
+        """`kill %N`: SIGTERM to the N-th background server, then wait until it has exited."""
+        assert 1 <= job <= len(self.background), f"kill %{job}: the page started {len(self.background)} job(s)"
+        _terminate(self.background[job - 1])
+
     def stop_all(self) -> None:
         for process in self.background:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            _terminate(process)
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,16 +1,13 @@
-"""docs/ci/*.yml: valid YAML, the same dxconform commands in both, and the GitHub steps run as written."""
+"""docs/ci/*.yml: valid YAML, the same dxconform commands in both, and the same gate as docs/ci.md describes.
+
+The GitHub recipe's steps run as written after docs/ci.md's own commands, in tests/docs/test_page_journeys.py.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-from pathlib import Path
-
-import pytest
 import yaml
 
-from .shell import DOCS, Shell, sh_blocks
+from .shell import DOCS, page_commands
 
 GITHUB = DOCS / "ci" / "github-actions.yml"
 GITLAB = DOCS / "ci" / "gitlab-ci.yml"
@@ -59,43 +56,11 @@ def test_both_recipes_publish_the_same_outputs_and_variables():
     assert all(step.get("uses", "").startswith(KNOWN_ACTIONS) for step in github["steps"] if "run" not in step)
 
 
-def _kill_recorded_server(directory: Path) -> None:
-    pid_file = directory / "server.pid"
-    if pid_file.is_file():
-        try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-        except (ProcessLookupError, ValueError):
-            pass
-
-
-@pytest.mark.slow
-def test_github_recipe_runs_as_written(tmp_path: Path):
-    """Every `run:` step but the install, in order, with the job's environment; the adoption commands of
-    docs/ci.md run once the server is up (they write the expectations file the gate reads)."""
-    job = github_job()
-    shell = Shell.fresh(tmp_path)
-    shell.env.update({name: shell.ports(str(value)) for name, value in job["env"].items()})
-    adoption = [c for block in sh_blocks((DOCS / "ci.md").read_text(encoding="utf-8")) for c in block]
-    assert any("dxconform expectations" in c.line for c in adoption)
-    ran = []
-    try:
-        for step in job["steps"]:
-            if "run" not in step or "pip install" in step["run"]:
-                continue
-            shell.run_script(step["run"])
-            ran.append(step["name"])
-            if step["name"] == "Start the server under test":
-                for command in adoption:
-                    shell.run(command)
-    finally:
-        _kill_recorded_server(tmp_path)
-        shell.stop_all()
-
-    assert ran == ["Start the server under test", "Conformance gate", "Stop the server"]
-    out = tmp_path / "reports" / "conformance"
-    for name in ("report.html", "junit.xml", "results.json"):
-        assert (out / name).is_file(), name
-    document = json.loads((out / "results.json").read_text())
-    assert document["server"]["embedded"] is False and document["summary"]["failed"] == 0
-    assert yaml.safe_load((tmp_path / "conformance-expectations.yaml").read_text())["format"] == \
-        "dxconform-expectations/1"
+def test_the_page_makes_the_expectations_file_the_recipes_read():
+    """docs/ci.md's commands write the file the gate reads, before the page shows the gate."""
+    gate = next(line for line in dxconform_lines(github_scripts()) if "--expectations" in line)
+    expectations = gate.split("--expectations ", 1)[1].split()[0]
+    made = [c.line for c in page_commands(DOCS / "ci.md") if c.line.startswith("dxconform expectations ")]
+    assert made and made[0].endswith(f"--out {expectations}")
+    page = (DOCS / "ci.md").read_text(encoding="utf-8")
+    assert page.index(made[0]) < page.index("<!-- generated: github-actions")

@@ -6,7 +6,6 @@ import pytest
 
 from conformance.checks import CHECKS, CLIENT_CHECKS, CheckContext, check, run_checks
 from conformance.model import Area, Exchange, Headers, Level, Request, Response
-from conformance.proxy import client_checks  # noqa: F401
 from conformance.spec import load_spec
 
 CLIENT_RULES = {"request_post", "request_route", "request_content_type", "request_json", "request_mapping",

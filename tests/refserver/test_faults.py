@@ -473,11 +473,11 @@ STALLING = {"hangs-on-whoami"}
 
 
 def faults_of_this_module() -> set[str]:
-    """The catalogue of faults.py; fuzz_faults.py registers its own faults into FAULTS and tests them itself."""
+    """The faults of the catalogue; the fuzzing faults (faults/fuzz.py) are tested by tests/fuzz."""
     # differential mode's faults are tested in tests/differential
-    from conformance.refserver.diff_faults import DIFF_FAULTS
+    from conformance.refserver.faults import DIFF_FAULTS
 
-    fuzz_module = "conformance.refserver.fuzz_faults"
+    fuzz_module = "conformance.refserver.faults.fuzz"
     return {name for name, f in FAULTS.items() if name not in DIFF_FAULTS
             and not any(getattr(fn, "__module__", "") == fuzz_module for fn in (f.wrap, f.request, f.response))}
 

@@ -5,10 +5,23 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from conformance.model import Area, Exchange, Finding, Headers, Level, Outcome, Request, Response, Result
+from conformance.model import (
+    Area,
+    Exchange,
+    Failure,
+    FailurePhase,
+    Finding,
+    Headers,
+    Level,
+    Mismatch,
+    Outcome,
+    Request,
+    Response,
+    Result,
+)
 from conformance.reporting.badges import badges, write_badges
 from conformance.reporting.coverage import coverage_map, declared_properties, totals
-from conformance.reporting.evidence import MISSING, differences, failing_exchange_index, step_failure
+from conformance.reporting.evidence import MISSING, differences, failing_exchange_index
 from conformance.reporting.report_page import report_sections, standalone_page
 from conformance.reporting.results_json import build_document
 from conformance.reporting.tallies import Score, by_route, score
@@ -27,10 +40,11 @@ def exchange(path: str, body: str, status: int, answer: str, route: str) -> Exch
 
 
 def result(id_: str, outcome: Outcome, *, level: Level = Level.MUST, area: Area = Area.SEMANTICS,
-           profile: str = "core", message: str = "", exchanges=(), findings=(), routes=("/system/whoami",)) -> dict:
+           profile: str = "core", message: str = "", exchanges=(), findings=(), routes=("/system/whoami",),
+           failure: Failure | None = None) -> dict:
     return Result(id=id_, title=f"rule of {id_}", area=area, topic="t", level=level, profile=profile,
                   outcome=outcome, source="https://documentation.dnanexus.com/x", routes=list(routes),
-                  message=message, exchanges=list(exchanges), findings=list(findings)).to_json()
+                  message=message, exchanges=list(exchanges), findings=list(findings), failure=failure).to_json()
 
 
 def document(*results: dict, checks: tuple = ()) -> dict:
@@ -58,31 +72,50 @@ def test_scores_round_down_and_judge_only_what_ran() -> None:
     assert score({}).verdict == "not run"
 
 
-def test_step_messages_read_back_into_differences() -> None:
-    message = ("step 3 POST /record-B0000000000000000000000Q/describe (cases/x.yaml:9): $.tags: expected 3 "
-               "elements, got 2 (the same in all 3 attempts)")
-    failed = result("c", Outcome.FAILED, message=message, exchanges=[STATUS_MISS, TAGS_MISS, CLEANUP])
-    assert step_failure(message)[:2] == ("POST", "/record-B0000000000000000000000Q/describe")
+TAGS_FAILURE = Failure(FailurePhase.STEP, step=3, location="cases/x.yaml:9", method="POST",
+                       path="/record-B0000000000000000000000Q/describe", exchange_index=1,
+                       misses=(Mismatch("$.tags", "equals", "$.tags: expected 3 elements, got 2",
+                                        ["mango", "<b>apple</b>", "kiwi"], ["mango", "<b>apple</b>"]),))
+
+
+def test_failure_records_give_the_differences_and_the_failing_exchange() -> None:
+    # The message is a summary for people: whatever it says, the record decides (here it names another step).
+    failed = result("c", Outcome.FAILED, message="step 9 POST /elsewhere (z.yaml:1): anything",
+                    exchanges=[STATUS_MISS, TAGS_MISS, CLEANUP], failure=TAGS_FAILURE)
     assert failing_exchange_index(failed) == 1
     [diff] = differences(failed)
-    assert (diff.path, diff.expected, diff.actual) == ("$.tags", "3 elements", ["mango", "<b>apple</b>"])
+    assert (diff.path, diff.matcher, diff.rule) == ("$.tags", "equals", "expect")
+    assert (diff.expected, diff.actual) == (["mango", "<b>apple</b>", "kiwi"], ["mango", "<b>apple</b>"])
 
-    message = ("step 1 POST /record-B0000000000000000000000Q/addTags (cases/x.yaml:4): status 200, expected 422; "
-               "expected the error envelope with type InvalidInput, got '{\"id\": \"record-B0000000000000000000000Q\"}'")
-    failed = result("d", Outcome.FAILED, message=message, exchanges=[STATUS_MISS, CLEANUP])
-    status, envelope = differences(failed)
-    assert (status.path, status.expected, status.actual) == ("status", 422, 200)
-    assert envelope.path == "$.error" and envelope.actual == {"id": "record-B0000000000000000000000Q"}
+    envelope = Failure(FailurePhase.STEP, step=1, method="POST", path="/record-B0000000000000000000000Q/addTags",
+                       exchange_index=0, misses=(
+                           Mismatch("status", "status", "status 200, expected 422", 422, 200),
+                           Mismatch("$.error.type", "error", "no error type", "InvalidInput", actual_missing=True)))
+    failed = result("d", Outcome.FAILED, exchanges=[STATUS_MISS, CLEANUP], failure=envelope)
+    assert failing_exchange_index(failed) == 0
+    status, missing = differences(failed)
+    assert (status.path, status.expected, status.actual, status.matcher) == ("status", 422, 200, "status")
+    assert missing.path == "$.error.type" and missing.actual is MISSING and not missing.actual_known
+
+
+def test_an_error_without_an_exchange_names_none() -> None:
+    setup = Failure(FailurePhase.SETUP, error="could not create the work project")
+    errored = result("g", Outcome.ERROR, message="could not create", exchanges=[CLEANUP], failure=setup)
+    assert failing_exchange_index(errored) is None and differences(errored) == []
+    out_of_range = Failure(FailurePhase.STEP, step=1, exchange_index=7)
+    assert failing_exchange_index(result("h", Outcome.FAILED, exchanges=[CLEANUP], failure=out_of_range)) is None
 
 
 def test_findings_are_differences_and_point_at_their_exchange() -> None:
     finding = Finding(check="strict_int", level=Level.MUST, area=Area.DATA_TYPES, source="docs", message="m",
-                      path="$.created", expected="JSON integer", actual="1.5")
+                      path="$.created", expected="JSON integer", actual="1.5", exchange_index=1)
     answer = exchange("/system/whoami", "{}", 200, '{"created": 1.5}', "/system/whoami")
+    check = Failure(FailurePhase.CHECK, step=2, method="POST", path="/system/whoami", exchange_index=1,
+                    misses=(Mismatch("$.created", "strict_int", "m", "JSON integer", "1.5"),))
     failed = result("e", Outcome.FAILED, message="check strict_int: m", exchanges=[STATUS_MISS, answer, CLEANUP],
-                    findings=[finding])
+                    findings=[finding], failure=check)
     assert failing_exchange_index(failed) == 1
-    [diff] = differences(failed)
+    [diff] = differences(failed)   # a check failure's misses are its findings: listed once
     assert (diff.rule, diff.path, diff.expected, diff.actual) == ("strict_int", "$.created", "JSON integer", "1.5")
     assert differences(result("f", Outcome.FAILED, message="internal error: x"))[0:] == []
     assert MISSING is not None and not MISSING
@@ -93,7 +126,7 @@ def test_sections_show_the_numbers_and_the_evidence() -> None:
         result("cases/a.yaml::ok", Outcome.PASSED),
         result("cases/a.yaml::tags", Outcome.FAILED, area=Area.JSON_OUTPUT, exchanges=[STATUS_MISS, TAGS_MISS],
                message="step 2 POST /record-B0000000000000000000000Q/describe (a.yaml:3): $.tags: expected 3 "
-                       "elements, got 2", routes=("/record-xxxx/describe",)),
+                       "elements, got 2", routes=("/record-xxxx/describe",), failure=TAGS_FAILURE),
         result("cases/b.yaml::should", Outcome.FAILED, level=Level.SHOULD, message="<script>alert(1)</script>"),
         result("cases/c.yaml::applet", Outcome.UNSUPPORTED, profile="executables", routes=("/applet/new",)))
     html = report_sections(doc)
@@ -109,7 +142,8 @@ def test_sections_show_the_numbers_and_the_evidence() -> None:
     assert page.find(data_route="/record-xxxx/describe", data_col="exchanges") == ["1"]
     assert page.find(data_route="/file-xxxx/close", data_col="exchanges") == ["0"]
     # evidence: the failing path, expected and actual, replayable commands, and never the token
-    assert "$.tags" in html and "3 elements" in html and "&lt;b&gt;apple&lt;/b&gt;" in html
+    assert "$.tags" in html and "kiwi" in html and "&lt;b&gt;apple&lt;/b&gt;" in html
+    assert "failing step" in html and "cases/x.yaml:9" in html
     assert "$DX_TOKEN" in html and "dxpy.DXHTTPRequest(&#x27;/record-B0000000000000000000000Q/describe&#x27;" in html
     assert SECRET not in html and "<script>" not in html
     assert page.by_id["dx-failure-cases_a.yaml__tags"].startswith("failed MUST cases/a.yaml::tags")

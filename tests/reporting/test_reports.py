@@ -7,7 +7,8 @@ import shlex
 
 from conformance.model import Area, Exchange, Headers, Level, Outcome, Request, Response, Result
 from conformance.reporting.curl import curl_command
-from conformance.reporting.html_report import failure_html, summary_html
+from conformance.reporting.failure_section import failure_html
+from conformance.reporting.html_report import summary_html
 from conformance.reporting.results_json import (
     SUMMARY_KEYS,
     build_document,

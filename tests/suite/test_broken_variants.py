@@ -21,14 +21,14 @@ from conformance.spec import load_spec
 from .runs import AREAS, dxconform_run
 
 CASES = "cases/"
-FUZZ_MODULE = "conformance.refserver.fuzz_faults"
+FUZZ_MODULE = "conformance.refserver.faults.fuzz"
 RUN_ENTRIES = CATALOGUE if os.environ.get("DXCONFORM_ALL_VARIANTS") == "1" else quick_set()
 
 
 def catalogue_faults_of_the_server() -> set[str]:
-    """Every fault the reference server knows, except fuzz_faults.py's (generated inputs are their killers)."""
+    """Every fault the reference server knows, except faults/fuzz.py's (generated inputs are their killers)."""
     # differential mode's faults are tested in tests/differential
-    from conformance.refserver.diff_faults import DIFF_FAULTS
+    from conformance.refserver.faults import DIFF_FAULTS
 
     return {name for name, f in FAULTS.items() if name not in DIFF_FAULTS
             and not any(getattr(fn, "__module__", "") == FUZZ_MODULE for fn in (f.wrap, f.request, f.response))}

@@ -1,6 +1,6 @@
 """Faults that only generated inputs are expected to find (edge values, wrong types, rare output gaps).
 
-Registered into faults.FAULTS on import (faults.py imports this module at its end). Each is a handler
+Registered into FAULTS on import (the package imports every fault module). Each is a handler
 wrapper keyed by route and breaks exactly one rule; the handlers themselves know nothing of them.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .faults import Fault, fault
+from .registry import Fault, fault
 
 # Longest name the crash-on-long-name fault lets through: a name of 1 KiB and more makes it answer 500.
 LONG_NAME = 1000

@@ -1,6 +1,6 @@
 """Faults for differential mode: answers that differ from the golden run in one known way each.
 
-Registered into faults.FAULTS on import (faults.py imports this module at its end). Most break no documented
+Registered into FAULTS on import (the package imports every fault module). Most break no documented
 rule a case can assert (an extra output key is allowed), which is why differential mode exists; the tests
 in tests/differential check that `dxconform diff` reports exactly the difference each one introduces.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .faults import Fault, _output, fault
+from .helpers import wrap_output
+from .registry import Fault, fault
 
 NOT_FOUND = "ResourceNotFound"
 
@@ -39,9 +40,9 @@ def _not_found_rewrite(new_status: int | None, new_type: str | None):
 
 
 fault(Fault("diff-renamed-field", "json-output", "whoami answers the caller's ID under `id` (here: `userId`)",
-            routes=("/system/whoami",), wrap=_output(_renamed)))
+            routes=("/system/whoami",), wrap=wrap_output(_renamed)))
 fault(Fault("diff-extra-field", "json-output", "whoami answers what the platform answers (here: an extra "
-            "`region` key, which no documented rule forbids)", routes=("/system/whoami",), wrap=_output(_extra)))
+            "`region` key, which no documented rule forbids)", routes=("/system/whoami",), wrap=wrap_output(_extra)))
 fault(Fault("diff-changed-error-type", "json-output", "a missing entity is ResourceNotFound (here: the type "
             "ObjectNotFound, status 404 kept)", response=_not_found_rewrite(None, "ObjectNotFound")))
 fault(Fault("diff-changed-status", "json-output", "ResourceNotFound is answered with 404 (here: 410, the type "

@@ -1,6 +1,6 @@
 """Deliberate faults that edit the store around a handler: closing, clone, removeObjects, permission levels.
 
-Registered into faults.FAULTS on import (faults.py imports this module at its end). Each wraps the handler
+Registered into FAULTS on import (the package imports every fault module). Each wraps the handler
 of a few routes and changes the store (inside the request's transaction) before or after it runs; the
 handlers themselves know nothing of them. Each breaks exactly one documented rule.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import objects
-from .faults import Fault, Handler, fault, level_acts_as
-from .ids import new_id
+from .. import objects
+from ..ids import new_id
+from .helpers import level_acts_as
+from .registry import Fault, Handler, fault
 
 # A closing moment that never comes (ms since the epoch, far beyond any clock).
 NEVER_MS = 2**62

@@ -1,10 +1,12 @@
-"""Request-side (client) checks: POST to a documented route, a JSON body with the right Content-Type, its input."""
+"""Request-side (client) checks, run by the proxy only: POST to a documented route, a JSON body with the right
+Content-Type, its input."""
 
 from __future__ import annotations
 
-from ..checks import CLIENT_SIDE, CheckContext, CheckFailure, NotApplicable, check
 from ..model import NOT_JSON, Area, Exchange, Level, format_path
 from ..spec.routes import route_key_of_path
+from ._registry import CLIENT_SIDE, CheckContext, check
+from .failures import CheckFailure, NotApplicable
 
 PROTOCOLS_DOC = "https://documentation.dnanexus.com/developer/api/protocols"
 # Methods whose input is documented as any JSON: setDetails takes the new details themselves (object or array).

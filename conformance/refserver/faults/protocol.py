@@ -1,6 +1,6 @@
 """More deliberate faults at the protocol boundary and on route input/output: URL forms, JSON in and out, data types, tokens.
 
-Registered into faults.FAULTS on import (faults.py imports this module at its end). Each rewrites a request
+Registered into FAULTS on import (the package imports every fault module). Each rewrites a request
 or an answer, or wraps the handler of a few routes; each breaks exactly one documented rule.
 """
 
@@ -10,9 +10,10 @@ import hashlib
 import json
 from typing import Any
 
-from . import errors
-from .context import Settings
-from .faults import Fault, _input, _json_body_rewrite, _output, _parses, _routes, _set_header, fault
+from .. import errors
+from ..context import Settings
+from .helpers import data_routes, json_body_rewrite, parses, set_header, wrap_input, wrap_output
+from .registry import Fault, fault
 
 _CONTENT = "/_dx/"
 
@@ -24,7 +25,7 @@ def _api(path: str) -> bool:
 # -- url-forms -------------------------------------------------------------------------------------------
 fault(Fault("cors-origin-not-echoed", "url-forms",
             "a request with an Origin gets Access-Control-Allow-Origin echoing it",
-            response=lambda s, h, b: (s, _set_header(h, b"access-control-allow-origin", None), b)))
+            response=lambda s, h, b: (s, set_header(h, b"access-control-allow-origin", None), b)))
 # TRACE is what the app refuses as it refuses every method but POST: the preflight is handled like any other
 fault(Fault("preflight-refused", "url-forms", "a CORS preflight (OPTIONS) for POST is accepted, without a token",
             request=lambda m, p, h, b: ("TRACE" if m == "OPTIONS" and _api(p) else m, p, h, b)))
@@ -33,7 +34,7 @@ fault(Fault("preflight-refused", "url-forms", "a CORS preflight (OPTIONS) for PO
 # -- json-input ------------------------------------------------------------------------------------------
 def _first_value_only(method, path, headers, body):
     """Parse what a lenient decoder would: the first JSON value of the body, ignoring what follows it."""
-    if not _api(path) or _parses(body):
+    if not _api(path) or parses(body):
         return method, path, headers, body
     try:
         text = body.decode("utf-8").lstrip()
@@ -45,7 +46,7 @@ def _first_value_only(method, path, headers, body):
 
 def _objects_only(method, path, headers, body):
     """An input that is valid JSON but not an object is taken as {} (setDetails takes any JSON value)."""
-    if not _api(path) or path.endswith("/setDetails") or not _parses(body):
+    if not _api(path) or path.endswith("/setDetails") or not parses(body):
         return method, path, headers, body
     return method, path, headers, body if isinstance(json.loads(body), dict) else b"{}"
 
@@ -56,7 +57,7 @@ _NONCE_ROOM = 128 - 9
 
 def _nonce_per_input(method, path, headers, body):
     """Each input gets a nonce of its own: a replay still matches, a reuse with another input never collides."""
-    if not path.endswith("/new") or not _parses(body):
+    if not path.endswith("/new") or not parses(body):
         return method, path, headers, body
     data = json.loads(body)
     nonce = data.get("nonce") if isinstance(data, dict) else None
@@ -85,10 +86,10 @@ fault(Fault("accepts-non-object-input", "json-input",
             request=_objects_only))
 fault(Fault("required-name-defaulted", "json-input",
             "a missing required key (here: name of /project/new) is refused with InvalidInput",
-            routes=("/project/new",), wrap=_input(_name_default)))
+            routes=("/project/new",), wrap=wrap_input(_name_default)))
 fault(Fault("numbers-coerced-to-strings", "json-input",
             "a value of the wrong JSON type (here: a number for name) is refused with InvalidInput",
-            routes=("/project/new", "/record/new", "/file/new"), wrap=_input(_name_as_text)))
+            routes=("/project/new", "/record/new", "/file/new"), wrap=wrap_input(_name_as_text)))
 fault(Fault("nonce-reuse-accepted", "semantics",
             "a nonce reused with a different input is refused with InvalidInput",
             request=_nonce_per_input))
@@ -104,7 +105,7 @@ def _drop_message(status: int, data: Any) -> Any:
 fault(Fault("invalid-state-as-409", "json-output", "InvalidState is answered with HTTP 422",
             response=lambda s, h, b: (409 if s == 422 and b'"InvalidState"' in b else s, h, b)))
 fault(Fault("error-without-message", "json-output", "the error envelope carries a string message",
-            response=_json_body_rewrite(_drop_message, statuses=range(400, 600))))
+            response=json_body_rewrite(_drop_message, statuses=range(400, 600))))
 # dxpy raises DXAPIError only on a non-2xx answer: with this fault every refusal reads as a success to it
 fault(Fault("errors-as-200", "json-output", "an error answer carries its error status (4xx/5xx), never 200",
             response=lambda s, h, b: (200 if s >= 400 else s, h, b)))
@@ -121,7 +122,7 @@ def _booleans_as_text(data: Any, key: str = "hidden") -> Any:
 
 
 fault(Fault("hidden-as-string", "data-types", "boolean values are JSON true/false (here: hidden is a string)",
-            response=_json_body_rewrite(lambda s, d: _booleans_as_text(d))))
+            response=json_body_rewrite(lambda s, d: _booleans_as_text(d))))
 
 
 # -- auth ------------------------------------------------------------------------------------------------
@@ -159,12 +160,12 @@ def _unavailable(handler):
 
 
 fault(Fault("paging-repeats", "semantics", "paging with starting/next never repeats an object",
-            routes=("/system/findDataObjects",), wrap=_output(_next_repeats_last)))
+            routes=("/system/findDataObjects",), wrap=wrap_output(_next_repeats_last)))
 fault(Fault("listing-includes-hidden", "semantics", "listFolder leaves hidden objects out unless includeHidden",
             routes=("/project-xxxx/listFolder", "/container-xxxx/listFolder"),
-            wrap=_input(lambda inp: {**inp, "includeHidden": True} if isinstance(inp, dict) else inp)))
+            wrap=wrap_input(lambda inp: {**inp, "includeHidden": True} if isinstance(inp, dict) else inp)))
 fault(Fault("rename-does-nothing", "semantics", "rename gives the object's copy its new name",
-            routes=_routes("rename"), wrap=lambda handler: (lambda ctx, inp: {"id": ctx.subject})))
+            routes=data_routes("rename"), wrap=lambda handler: (lambda ctx, inp: {"id": ctx.subject})))
 fault(Fault("unavailable-without-retry-after", "semantics",
             "a 503 ServiceUnavailable answer says when to retry (Retry-After, integer seconds)",
             routes=("/system/greet",), wrap=_unavailable))

@@ -1,4 +1,4 @@
-"""The run-level expectations file: reading it (errors as `file:line: message`), applying it, writing one."""
+"""Known failures: the run-level expectations file, read (errors as `file:line: message`), applied, written."""
 
 from __future__ import annotations
 
