@@ -30,8 +30,8 @@ CLI = [sys.executable, "-m", "conformance.cli.main"]
 
 
 def start_server(latency_ms: int) -> tuple[subprocess.Popen, str]:
-    return start_listening(CLI + ["serve", "--host", "127.0.0.1", "--port", "0", "--latency-ms", str(latency_ms)],
-                           "the reference server")
+    return start_listening(CLI + ["serve", "--host", "127.0.0.1", "--port", "0", "--latency-ms", str(latency_ms),
+                                  "--fixed-tokens"], "the reference server")
 
 
 def timed_run(url: str, workers: int, out: Path, keyword: str | None) -> tuple[float, dict, int]:

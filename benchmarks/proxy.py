@@ -56,7 +56,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the proxy's outputs (results, report, HAR)")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "conformance.cli.main"]
-    server, server_url = start(cli + ["serve", "--host", "127.0.0.1", "--port", "0", "--closing-ms", "0"])
+    server, server_url = start(cli + ["serve", "--host", "127.0.0.1", "--port", "0", "--closing-ms", "0",
+                                      "--fixed-tokens"])
     out = tempfile.mkdtemp(prefix="dxconform-proxy-bench-")
     proxy, proxy_url = start(cli + ["proxy", "--upstream", server_url, "--listen", "127.0.0.1:0", "--out", out]
                              + (["--strict"] if args.strict else []))

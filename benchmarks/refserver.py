@@ -36,7 +36,7 @@ HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/j
 
 def start_server(db_path: str | None) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, "-m", "conformance.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
-               "--closing-ms", "0"]
+               "--closing-ms", "0", "--fixed-tokens"]
     if db_path:
         command += ["--db", db_path]
     return start_listening(command, "the reference server", timeout=20)

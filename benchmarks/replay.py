@@ -37,8 +37,13 @@ def install_recorder(sink) -> None:
         started = time.time()
         exchange = original_send(self, method, url, path, headers, body, route)
         answer = exchange.response
+        # The embedded server's tokens are random: the recording names the user, the replay sends its token.
+        by_header = {f"Bearer {token}": user for user, token in self.tokens.items()}
+        user = next((by_header[v] for k, v in headers.items() if k.lower() == "authorization" and v in by_header),
+                    None)
+        kept = {k: v for k, v in headers.items() if user is None or k.lower() != "authorization"}
         sink.write(json.dumps({
-            "t": started, "wait": pending_wait[0], "method": method, "url": url, "headers": headers,
+            "t": started, "wait": pending_wait[0], "method": method, "url": url, "headers": kept, "user": user,
             "body": base64.b64encode(body).decode(), "status": answer.status if answer else None,
             "answer": base64.b64encode(answer.body).decode() if answer else ""}) + "\n")
         pending_wait[0] = 0.0
@@ -155,8 +160,11 @@ def replay(recording: Recording) -> Replay:
                 time.sleep(exchange["wait"])
                 result.waited += exchange["wait"]
             started = time.perf_counter()
+            headers = dict(exchange["headers"])
+            if exchange.get("user"):
+                headers["Authorization"] = f"Bearer {server.token(exchange['user'])}"
             try:
-                answer = session.request(exchange["method"], url, data=body, headers=exchange["headers"],
+                answer = session.request(exchange["method"], url, data=body, headers=headers,
                                          allow_redirects=False, timeout=60)
                 status, content = answer.status_code, answer.content
             except requests.RequestException:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine  # noqa: E402
 
 from conformance.refserver.app import RefServerApp  # noqa: E402
-from conformance.refserver.context import Settings  # noqa: E402
+from conformance.refserver.context import FIXED_TOKENS, Settings  # noqa: E402
 from conformance.spec import load_spec  # noqa: E402
 
 TARGET_PER_S = 50_000
@@ -39,7 +39,7 @@ def call(app: RefServerApp, path: str, body: dict) -> dict:
 
 def sample_answers(page: int) -> dict[str, tuple[str, dict]]:
     """{label: (route key, answer)}: a ~1 KB file describe and a findDataObjects page of `page` described files."""
-    app = RefServerApp(settings=Settings(closing_ms=0))
+    app = RefServerApp(settings=Settings(closing_ms=0, users=dict(FIXED_TOKENS)))
     project = call(app, "/project/new", {"name": "validation bench"})["id"]
     file_id = ""
     for index in range(page):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -55,6 +56,13 @@ class UnsupportedReason(StrEnum):
     NOT_FUZZED = "not-fuzzed"              # a fuzz item the run could not drive (no container lent)
 
 
+class NotRunReason(StrEnum):
+    """Why a `skipped` result was never run (results.json `reason`): the run stopped before it."""
+
+    DEADLINE = "deadline"                              # the run's --deadline passed first
+    SERVER_STOPPED = "server-stopped-answering"        # the breaker stopped calling a server that went silent
+
+
 class _NotJSON:
     """Sentinel for a body that is not JSON (distinct from a body that is JSON `null`)."""
 
@@ -73,6 +81,7 @@ class _NotJSON:
 
 
 NOT_JSON: Any = _NotJSON()
+# What replaces a token (redaction.py scrubs every form of one), and the secret part of an Authorization value.
 REDACTED = "***"
 # How much of a body results.json keeps: enough to debug, not enough to bloat a report.
 BODY_RECORD_LIMIT = 64 * 1024
@@ -118,14 +127,6 @@ def redact_headers(headers: Mapping[str, str]) -> Headers:
                    for name, value in headers.items())
 
 
-def scrub(data: bytes, secrets: Iterable[str]) -> bytes:
-    """`data` with every occurrence of a secret replaced by ***; servers may echo tokens (/system/headers)."""
-    for secret in secrets:
-        if secret:
-            data = data.replace(secret.encode(), REDACTED.encode())
-    return data
-
-
 def _reject_constant(name: str) -> Any:
     # Python's json accepts NaN and Infinity; RFC 8259 does not, and neither do other clients.
     raise ValueError(f"{name} is not JSON")
@@ -158,9 +159,27 @@ def parse_json(body: bytes) -> tuple[Any, bool]:
     return value, seen_fraction
 
 
-def body_for_record(body: bytes) -> str:
+def body_for_record(body: bytes, full_length: int | None = None) -> str:
+    """The body as results.json keeps it: its text, cut at BODY_RECORD_LIMIT with a marker that gives the
+    whole body's length (`full_length` when `body` is already a cut copy)."""
+    length = len(body) if full_length is None else full_length
     text = body[:BODY_RECORD_LIMIT].decode("utf-8", errors="replace")
-    return text if len(body) <= BODY_RECORD_LIMIT else text + f"... [{len(body)} bytes in all]"
+    return text if length <= len(body) <= BODY_RECORD_LIMIT else text + f"... [{length} bytes in all]"
+
+
+BODY_CUT_KEY = "body_cut"
+
+
+def body_record(body: bytes, full_length: int | None = None, full_sha256: str = "") -> dict[str, Any]:
+    """`{"body": text}`, and when the text is not the whole body, `body_cut`: the whole body's `length` and
+    `sha256`, and how many of its bytes the record `kept` (results.json, docs/contract.md)."""
+    record: dict[str, Any] = {"body": body_for_record(body, full_length)}
+    length = len(body) if full_length is None else full_length
+    kept = min(len(body), BODY_RECORD_LIMIT)
+    if kept < length:
+        record[BODY_CUT_KEY] = {"length": length, "sha256": full_sha256 or hashlib.sha256(body).hexdigest(),
+                                "kept": kept}
+    return record
 
 
 @dataclass(frozen=True)
@@ -182,7 +201,7 @@ class Request:
 
     def to_json(self) -> dict[str, Any]:
         return {"method": self.method, "url": self.url, "path": self.path,
-                "headers": self.headers.to_json(), "body": body_for_record(self.body)}
+                "headers": self.headers.to_json(), **body_record(self.body)}
 
 
 @dataclass(frozen=True)
@@ -193,6 +212,17 @@ class Response:
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
     truncated: bool = False
+    # Set on a copy kept past the run's body budget (engine/body_budget.py): `body` is then only the first
+    # bytes of the answer's body, whose length and sha256 these are.
+    full_length: int | None = None
+    full_sha256: str = ""
+
+    def cut(self, keep: int) -> Response:
+        """A copy that keeps the first `keep` bytes of the body, and the whole body's length and sha256."""
+        if self.full_length is not None or len(self.body) <= keep:
+            return self
+        return replace(self, body=self.body[:keep], full_length=len(self.body),
+                       full_sha256=hashlib.sha256(self.body).hexdigest())
 
     @cached_property
     def _parsed(self) -> tuple[Any, bool]:
@@ -221,8 +251,8 @@ class Response:
         return self.headers.get("content-type", "")
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "headers": self.headers.to_json(), "body": body_for_record(self.body),
-                "truncated": self.truncated}
+        return {"status": self.status, "headers": self.headers.to_json(),
+                **body_record(self.body, self.full_length, self.full_sha256), "truncated": self.truncated}
 
 
 @dataclass(frozen=True)
@@ -277,18 +307,27 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         record = {"check": self.check, "level": self.level.value, "area": self.area.value,
-                  "source": self.source, "title": self.title, "message": self.message}
+                  "source": self.source, "title": self.title, "message": bounded_text(self.message)}
         if self.path:
             record["path"] = self.path
         if self.expected is not None:
-            record["expected"] = self.expected
+            record["expected"] = _recordable(self.expected)
         if self.actual is not None:
-            record["actual"] = self.actual
+            record["actual"] = _recordable(self.actual)
         if self.internal:
             record["internal"] = True
         if self.exchange_index is not None:
             record["exchange_index"] = self.exchange_index
         return record
+
+    def bounded(self) -> Finding:
+        """The same finding holding its values as results.json records them (of bounded size): a check may
+        name a whole answer as `actual`, which a run must not keep in memory for every result."""
+        if self.expected is None and self.actual is None and len(self.message) <= MESSAGE_LIMIT:
+            return self
+        return replace(self, message=bounded_text(self.message),
+                       expected=None if self.expected is None else _recordable(self.expected),
+                       actual=None if self.actual is None else _recordable(self.actual))
 
 
 # The issue calls it a check result; a check that passes produces none, so a result is a finding.
@@ -309,6 +348,14 @@ class FailurePhase(StrEnum):
 
 # How much of an expected or actual value a failure record keeps (the exchanges keep the whole answer).
 MISMATCH_VALUE_LIMIT = 4096
+# How much of a message (a finding's, a miss's, a result's) is kept: a check may quote a whole answer in it.
+MESSAGE_LIMIT = 4096
+RESULT_MESSAGE_LIMIT = 4 * MESSAGE_LIMIT    # a result's message joins a few misses' and notes
+
+
+def bounded_text(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text`, or its first `limit` characters and a marker with its length when it is longer."""
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text)} chars in all]"
 
 
 def _recordable(value: Any) -> Any:
@@ -339,7 +386,7 @@ class Mismatch:
                                   "expected": _recordable(self.expected)}
         if not self.actual_missing:
             record["actual"] = _recordable(self.actual)
-        record["text"] = self.text
+        record["text"] = bounded_text(self.text)
         return record
 
     @classmethod
@@ -443,7 +490,8 @@ class Result:
     def _json(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "area": Area(self.area).value, "topic": self.topic,
                 "level": Level(self.level).value, "profile": self.profile, "routes": list(self.routes),
-                "outcome": Outcome(self.outcome).value, "message": self.message, "source": self.source,
+                "outcome": Outcome(self.outcome).value, "message": bounded_text(self.message, RESULT_MESSAGE_LIMIT),
+                "source": self.source,
                 "duration_ms": self.duration_ms,
                 "exchanges": [exchange.to_json() for exchange in self.exchanges],
                 "findings": [finding.to_json() for finding in self.findings]}

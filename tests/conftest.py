@@ -69,10 +69,11 @@ class Client:
 
 @pytest.fixture(scope="session")
 def refserver() -> Iterator[RefServer]:
-    """One reference server per test session (per xdist worker), in memory, closing lasting 200 ms."""
-    from conformance.refserver.context import Settings
+    """One reference server per test session (per xdist worker), in memory, closing lasting 200 ms, with the
+    fixed tokens (alice-token, bob-token) that case files and tools written for tests may name literally."""
+    from conformance.refserver.context import FIXED_TOKENS, Settings
 
-    with RefServer(settings=Settings(closing_ms=200)) as server:
+    with RefServer(settings=Settings(closing_ms=200, users=dict(FIXED_TOKENS))) as server:
         yield server
 
 

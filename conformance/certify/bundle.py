@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..model import scrub
+from ..redaction import redactor
 
 # /2: suite.json records the scope (full or partial), the suite digest, the case counts, seed and fuzz budget.
 BUNDLE_FORMAT = "dxconform-certification/2"
@@ -51,7 +51,7 @@ def bundle_files(run_dir: Path, config: Mapping[str, Any], suite: Mapping[str, A
     secrets = [s for s in secrets if s]
     for name, data in files.items():
         # The run scrubbed its outputs already; this is the guard that a bundle can never carry a token.
-        files[name] = scrub(data, secrets)
+        files[name] = redactor(secrets).scrub(data)
     files[MANIFEST_FILE] = manifest_text(files).encode("ascii")
     return files
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from ..output_guard import guarded
 from .main import EXIT_FAILED, EXIT_OK, UsageError
 
 DEFAULT_GOLDEN = "golden.json"
@@ -19,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     record = sub.add_parser("record", help="run the cases and store every exchange as a golden recording")
     _target_options(record)
     record.add_argument("--out", metavar="FILE", default=DEFAULT_GOLDEN, help=f"the recording (default {DEFAULT_GOLDEN})")
-    record.set_defaults(func=record_command)
+    record.set_defaults(func=guarded(record_command, _given_tokens))
 
     diff = sub.add_parser("diff", help="rerun the recorded cases against a server and report every difference")
     diff.add_argument("--golden", metavar="FILE", help="a recording of `dxconform record`")
@@ -33,13 +35,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     diff.add_argument("--out", metavar="DIR", default=DEFAULT_DIFF_OUT,
                       help=f"results.json, junit.xml and report.html of the diff (default {DEFAULT_DIFF_OUT})")
     diff.add_argument("--save", metavar="FILE", help="also store this run as a recording")
-    diff.set_defaults(func=diff_command)
+    diff.set_defaults(func=guarded(diff_command, _given_tokens))
 
     merge = sub.add_parser("merge", help="join the results.json of shards (run --shard K/N) into one report")
     merge.add_argument("results", nargs="+", metavar="RESULTS.json")
     merge.add_argument("--out", metavar="DIR", default=DEFAULT_MERGE_OUT,
                        help=f"where results.json, junit.xml and report.html go (default {DEFAULT_MERGE_OUT})")
     merge.set_defaults(func=merge_command)
+
+
+def _given_tokens(args: argparse.Namespace) -> list[str | None]:
+    """Every token of the command line and the environment: scrubbed from stdout, stderr, logs and warnings."""
+    from .run_cmd import TOKEN2_ENV, TOKEN_ENV
+
+    return [getattr(args, name, None) for name in ("token", "token2", "against_token", "against_token2")] + [
+        os.environ.get(TOKEN_ENV), os.environ.get(TOKEN2_ENV)]
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
@@ -190,13 +200,14 @@ def diff_command(args: argparse.Namespace) -> int:
     with _target(args) as (server, tokens, embedded):
         outcome = diff_run(golden, suite, server, tokens, config, embedded=embedded, project=args.project,
                            timeout=args.timeout, cases_filter=args.case, progress=_progress("diff"))
+    from ..redaction import redactor
+
     secrets = list(tokens.values())
     write_document(out / "results.json", outcome.document, secrets)
-    write_junit(out / "junit.xml", outcome.document)
+    write_junit(out / "junit.xml", redactor(secrets).scrub_json(outcome.document))
     from ..differential.report import diff_page
-    from ..reporting.results_json import scrub_text
 
-    (out / "report.html").write_text(scrub_text(diff_page(outcome.document), secrets), encoding="utf-8")
+    (out / "report.html").write_text(redactor(secrets).scrub(diff_page(outcome.document)), encoding="utf-8")
     if args.save:
         from ..differential.golden import write_golden
         write_golden(args.save, outcome.candidate_golden, secrets)
@@ -244,4 +255,7 @@ def merge_command(args: argparse.Namespace) -> int:
     summary = merged["summary"]
     print(f"merged {len(documents)} document(s): " + ", ".join(f"{v} {k}" for k, v in summary.items() if v))
     print(f"results: {out / 'results.json'}\njunit: {out / 'junit.xml'}\nreport: {out / 'report.html'}")
+    stopped = merged.get("stopped")
+    if stopped:   # as `run` does: a shard that did not run everything leaves no verdict
+        raise UsageError(f"a shard stopped: {stopped['message']}; {stopped['not_run']} case(s) not run")
     return EXIT_FAILED if gate_failures(merged) else EXIT_OK

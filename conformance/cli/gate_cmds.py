@@ -107,10 +107,8 @@ def run_config_record(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _secrets(args: argparse.Namespace) -> list[str]:
+    # The embedded server's tokens are random, and dead with the server once the run is over.
     secrets = [args.token, args.token2, os.environ.get(TOKEN_ENV), os.environ.get(TOKEN2_ENV)]
-    if args.server is None:
-        from ..refserver.context import Settings
-        secrets.extend(Settings().users.values())
     return [s for s in secrets if s]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..model import Response, TransportError
-from ..reporting.results_json import scrub_text
+from ..redaction import redactor
 from .main import UsageError
 
 WHOAMI = "/system/whoami"
@@ -30,7 +30,8 @@ def probe(url: str, tokens: Mapping[str, str], sources: Mapping[str, str], *, ti
 
     `sources` names where each token came from (`--token`, `$DXCONFORM_TOKEN2` ...), for the messages.
     """
-    # Every token is scrubbed, however short: a garbled sentence is better than a token on the screen.
+    # Every token is scrubbed, however short, in every encoded form (redaction.py): a garbled sentence is better
+    # than a token on the screen. A very short one only where it stands alone, so the sentence stays readable.
     secrets = [token for token in tokens.values() if token]
     try:
         first = _whoami(url, "alice", tokens, sources, timeout, secrets)
@@ -41,7 +42,7 @@ def probe(url: str, tokens: Mapping[str, str], sources: Mapping[str, str], *, ti
                                  f"that need a second user need a different user's token as {sources['bob']} "
                                  f"(or none, and they end as unsupported)")
     except UsageError as problem:
-        raise UsageError(scrub_text(str(problem), secrets)) from None
+        raise UsageError(redactor(secrets).scrub(str(problem))) from None
 
 
 def _whoami(url: str, user: str, tokens: Mapping[str, str], sources: Mapping[str, str], timeout: float,
@@ -101,7 +102,7 @@ def _hint(response: Response, secrets: Iterable[str]) -> str:
     location = response.headers.get("location")
     if 300 <= response.status < 400 and location:
         hint += f"; redirect to {_shorten(location)}"
-    return scrub_text(_shorten(hint, 2 * HINT_CHARS), secrets)
+    return redactor(secrets).scrub(_shorten(hint, 2 * HINT_CHARS))
 
 
 def _shorten(text: str, limit: int = HINT_CHARS) -> str:

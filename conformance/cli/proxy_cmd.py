@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..output_guard import guard_outputs
 from .main import EXIT_FAILED, EXIT_OK, UsageError
 
 DEFAULT_LISTEN = "127.0.0.1:8125"
@@ -91,16 +92,19 @@ def run_proxy(args: argparse.Namespace) -> int:
 
     # SIGTERM stops the proxy like Ctrl-C does, so the outputs are still written.
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        proxy.serve(duration=args.duration, on_ready=ready)
-    except KeyboardInterrupt:
-        pass
-    except (OSError, SystemExit) as exc:  # uvicorn exits when it cannot bind (a race with _check_free)
-        raise UsageError(f"cannot listen on {host}:{proxy.port}: {exc}") from None
-    if not proxy.server.started:
-        raise UsageError(f"the proxy could not listen on {host}:{proxy.port}")
-    document, files = proxy.finish(Path(args.out))
-    return _report(document, files)
+    # Every token a client sends is scrubbed from stdout, stderr, logs and warnings (output_guard.py).
+    with guard_outputs() as guard:
+        proxy.traffic.on_new_token = lambda token: guard.add([token])
+        try:
+            proxy.serve(duration=args.duration, on_ready=ready)
+        except KeyboardInterrupt:
+            pass
+        except (OSError, SystemExit) as exc:  # uvicorn exits when it cannot bind (a race with _check_free)
+            raise UsageError(f"cannot listen on {host}:{proxy.port}: {exc}") from None
+        if not proxy.server.started:
+            raise UsageError(f"the proxy could not listen on {host}:{proxy.port}")
+        document, files = proxy.finish(Path(args.out))
+        return _report(document, files)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -122,6 +126,9 @@ def _report(document: Mapping[str, Any], files: Mapping[str, Path]) -> int:
     broken = [r for r in results if r["outcome"] in ("failed", "error")]
     print(f"{traffic['api']} API exchange(s), {traffic['content']} upload/download exchange(s), "
           f"{traffic['no_answer']} without an answer")
+    if traffic.get("over_limit"):
+        print(f"{traffic['over_limit']} exchange(s) past the proxy's size limits (docs/proxy.md): passed on as "
+              f"they came or refused, recorded cut, with a `_dxconform.limit` note in the HAR")
     by_side = {side: sum(1 for r in broken if r.get("side") == side) for side in ("client", "server")}
     print(f"{len(results)} (check, route) results: {len(results) - len(broken)} held, {len(broken)} broken "
           f"(client side {by_side['client']}, server side {by_side['server']})")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..output_guard import guard_outputs
 from .main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 DEFAULT_OUT = "reports/latest"
@@ -26,6 +27,12 @@ DEFAULT_RERUNS = 2
 # Fuzzing is off unless asked for (docs/fuzzing.md says why); --fuzz and --fuzz-only use this budget.
 RECOMMENDED_FUZZ_EXAMPLES = 8
 FUZZ_MODES = ("positive", "negative", "stateful")
+# The default --deadline, sized from the run's case count: far above what a server that answers needs (a
+# run of the embedded server takes about a minute); it bounds a run against one that answers too slowly.
+DEADLINE_BASE_S = 120.0
+DEADLINE_PER_CASE_S = 10.0
+DEADLINE_PER_FUZZ_EXAMPLE_S = 20.0
+MIB = 1024 * 1024
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +66,17 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str = DEFAULT_OUT) 
                         "tested, the totals and the output files (about 30 lines); the exit code is the same")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only cases matching this pytest -k expression")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request deadline (default 30)")
+    p.add_argument("--deadline", type=float, metavar="S",
+                   help=f"the whole run's deadline in seconds (default {DEADLINE_BASE_S:g} + {DEADLINE_PER_CASE_S:g} "
+                        f"per case of the run, + {DEADLINE_PER_FUZZ_EXAMPLE_S:g} per --fuzz-examples): cases not "
+                        "started by then are reported skipped with reason `deadline` (never passed), results.json "
+                        "says the run stopped, and the run exits 2. Besides, a server that stops answering (5 calls "
+                        "in a row with no answer) is not called any more: the cases left are skipped with reason "
+                        "`server-stopped-answering`, exit 2")
+    p.add_argument("--body-budget", type=float, default=32.0, metavar="MIB",
+                   help="answer bodies the run keeps, in memory and in results.json, in MiB (default 32): past it, "
+                        "each body larger than 1 KiB keeps its first KiB, its length and its sha256 (results.json "
+                        "`body_cut`)")
     p.add_argument("-n", dest="workers", default="0", metavar="N",
                    help="parallel worker processes (pytest-xdist; a number or 'auto'; default 0: in process)")
     fuzz = p.add_argument_group("fuzzing (generated requests from the schemas; docs/fuzzing.md)")
@@ -129,6 +147,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
         _check_expectations(Path(args.expectations))
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be > 0, got {args.timeout:g}")
+    if args.deadline is not None and args.deadline <= 0:
+        raise UsageError(f"--deadline must be > 0, got {args.deadline:g}")
+    if args.body_budget < 0:
+        raise UsageError(f"--body-budget must be >= 0, got {args.body_budget:g}")
     if not (args.workers == "auto" or args.workers.isdigit()):
         raise UsageError(f"-n expects a number or 'auto', got {args.workers!r}")
     if args.server is not None:
@@ -180,7 +202,7 @@ def _case_dirs(args: argparse.Namespace) -> list[Path]:
     return dirs
 
 
-def _check_case_files(dirs: list[Path]) -> None:
+def _check_case_files(dirs: list[Path]) -> int:
     """Broken case files stop the run before anything is sent: every problem as `file:line: message`. A case
     added with --add-cases may not take the id of a case already in the run (the suite's or an earlier
     directory's): -k, the results and expectations files would not tell the two apart."""
@@ -189,6 +211,7 @@ def _check_case_files(dirs: list[Path]) -> None:
 
     seen: dict[str, str] = {}       # case id (before any for_each expansion) -> where it is first defined
     collisions: list[str] = []
+    count = 0
     for index, cases in enumerate(dirs):
         try:
             # Files are labelled as the run names them: relative to the suite's parent (pytest's rootdir),
@@ -200,6 +223,7 @@ def _check_case_files(dirs: list[Path]) -> None:
             raise UsageError(f"{len(problem.errors)} problem(s) in the case files under {cases}") from None
         if not suite.cases:
             raise UsageError(f"no cases under {cases}")
+        count += len(suite.cases)
         ids: dict[str, str] = {}
         for case in suite.cases:
             ids.setdefault(case.id.split("[", 1)[0], str(case.location))
@@ -213,6 +237,12 @@ def _check_case_files(dirs: list[Path]) -> None:
             print(line, file=sys.stderr)
         raise UsageError(f"{len(collisions)} added case id(s) collide with cases already in the run: "
                          f"give them other ids")
+    return count
+
+
+def default_deadline(cases: int, fuzz_budget: int) -> float:
+    """--deadline when not given: sized from the number of cases (and the fuzzing budget)."""
+    return DEADLINE_BASE_S + cases * DEADLINE_PER_CASE_S + fuzz_budget * DEADLINE_PER_FUZZ_EXAMPLE_S
 
 
 @contextlib.contextmanager
@@ -300,6 +330,7 @@ def pytest_arguments(args: argparse.Namespace, dirs: list[Path], server: str, em
             "-c", str(RUN_INI), "--rootdir", str(suite.parent), "--noconftest",
             "--dx-server", server, *(arg for d in dirs for arg in ("--dx-cases", str(d))), "--dx-out", str(out),
             "--dx-timeout", f"{args.timeout:g}", "--dx-reruns", str(args.reruns),
+            "--dx-body-budget", str(int(args.body_budget * MIB)),
             "-n", args.workers]
     if embedded:
         argv.append("--dx-embedded")
@@ -313,6 +344,8 @@ def pytest_arguments(args: argparse.Namespace, dirs: list[Path], server: str, em
         argv += ["--dx-claims", claim]
     if args.keyword:
         argv += ["-k", args.keyword]
+    if getattr(args, "deadline_s", None):
+        argv += ["--dx-deadline", f"{args.deadline_s:g}"]
     if getattr(args, "keep", False):
         argv.append("--dx-keep")
     if getattr(args, "expectations", None):
@@ -344,8 +377,10 @@ def fuzz_arguments(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     _check_arguments(args)
+    _escape_unencodable_output()
     dirs = _case_dirs(args)
-    _check_case_files(dirs)
+    cases = _check_case_files(dirs)
+    args.deadline_s = args.deadline or default_deadline(cases, args.fuzz_budget)
     out = Path(args.out).resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -353,7 +388,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot create the output directory {out}: {exc}") from None
     for name in ("results.json", "junit.xml", "report.html"):
         (out / name).unlink(missing_ok=True)  # a stale file must never pass for this run's
-    with _target(args) as (server, tokens, embedded), _token_environment(tokens):
+    # Every token is scrubbed from stdout, stderr, logs and warnings for the run (output_guard.py).
+    with guard_outputs([args.token, args.token2, os.environ.get(TOKEN_ENV), os.environ.get(TOKEN2_ENV)]) as guard, \
+            _target(args) as (server, tokens, embedded), _token_environment(tokens):
+        guard.add(tokens.values())
         code = _run_pytest(pytest_arguments(args, dirs, server, embedded, out), dirs[0])
         _scrub_outputs(out, tokens.values())
     from ..reporting.badges import write_run_badges
@@ -361,6 +399,15 @@ def run(args: argparse.Namespace) -> int:
     if code == 5 and getattr(args, "shard", None):
         code = 0    # a shard may hold none of the selected cases; its (empty) results still merge
     return _exit_code(code, out, flaky_fails=args.flaky_fails)
+
+
+def _escape_unencodable_output() -> None:
+    """The terminal gets what servers answered (messages, values): a character the stream cannot encode (a
+    lone surrogate from an answer's "\\udc00") is printed as its backslash escape, never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _run_pytest(argv: list[str], cases: Path) -> int:
@@ -383,16 +430,32 @@ def _run_pytest(argv: list[str], cases: Path) -> int:
 
 
 def _scrub_outputs(out: Path, tokens) -> None:
-    """The last guard: no token in any output file, whatever a plugin may have written."""
-    from ..reporting.results_json import scrub_text
+    """The last guard: no token, in any of its encoded forms (redaction.py), in any file the run wrote,
+    whatever a plugin may have written. A JSON file is scrubbed as data if scrubbing its text would break it."""
+    import json
 
-    for name in ("results.json", "junit.xml", "report.html"):
-        path = out / name
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="surrogateescape")
-            clean = scrub_text(text, tokens)
-            if clean != text:
-                path.write_text(clean, encoding="utf-8", errors="surrogateescape")
+    from ..redaction import redactor
+    from ..reporting.encodable import encodable
+    from ..reporting.reproduction import REPRO_DIR
+
+    scrubber = redactor(tokens)
+    repro = out / REPRO_DIR
+    paths = [out / "results.json", out / "junit.xml", out / "report.html",
+             *(sorted(repro.rglob("*")) if repro.is_dir() else [])]
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        clean = scrubber.scrub(data)
+        if clean == data:
+            continue
+        if path.suffix == ".json":
+            try:
+                json.loads(clean)
+            except ValueError:
+                document = scrubber.scrub_json(json.loads(data))
+                clean = (encodable(json.dumps(document, indent=1, ensure_ascii=False)) + "\n").encode("utf-8")
+        path.write_bytes(clean)
 
 
 def _exit_code(pytest_code: int, out: Path, *, flaky_fails: bool = False) -> int:
@@ -411,6 +474,10 @@ def _exit_code(pytest_code: int, out: Path, *, flaky_fails: bool = False) -> int
         document = read_document(out / "results.json")
     except (OSError, ValueError) as exc:
         raise UsageError(f"no results were written: {exc}") from None
+    stopped = document.get("stopped")
+    if stopped:   # the run did not run everything: no verdict (exit 2), what ran is in results.json
+        raise UsageError(f"the run stopped: {stopped['message']}; {stopped['not_run']} case(s) not run "
+                         f"(skipped); what ran is in {out / 'results.json'}")
     return EXIT_FAILED if gate_failures(document, flaky_fails=flaky_fails) else EXIT_OK
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from .main import UsageError
 
 _USER = re.compile(r"^([A-Za-z0-9._-]+):(\S+)$")
+# A web origin as browsers send it: scheme://host[:port], nothing after.
+_ORIGIN = re.compile(r"^https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?$")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8124, help="port (default 8124; 0 picks a free one)")
     p.add_argument("--db", metavar="PATH", help="SQLite file for durable storage (default: in memory)")
     p.add_argument("--user", action="append", default=[], metavar="NAME:TOKEN",
-                   help="add a user (repeatable); alice and bob always exist")
+                   help="add a user, or set alice's or bob's token (repeatable); alice and bob always exist, "
+                        "with random tokens unless given")
+    p.add_argument("--fixed-tokens", action="store_true",
+                   help="alice's token is alice-token and bob's bob-token: the published tokens of the docs and "
+                        "tests, which anyone can guess (default: random tokens, printed at start)")
+    p.add_argument("--cors", nargs="+", default=None, metavar="ORIGIN",
+                   help="the only web origins (scheme://host[:port]) whose pages may call the server; requests "
+                        "with any other Origin are refused (default: only https://dxconform.invalid, the "
+                        "suite's, which no page can have)")
     p.add_argument("--closing-ms", type=int, default=None, help="how long files stay 'closing' (ms)")
     p.add_argument("--latency-ms", type=int, default=0, metavar="MS",
                    help="delay every answer by MS milliseconds, as a remote server would (default 0)")
@@ -87,7 +97,7 @@ def render_fault_list(groups: list[FaultGroup]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..refserver.context import Settings
+    from ..refserver.context import FIXED_TOKENS, Settings
     from ..refserver.faults import FAULTS
     from ..refserver.server import free_port, serve_forever
 
@@ -98,11 +108,18 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown fault {unknown[0]!r} (dxconform serve --fault list shows them)")
     settings = Settings(faults=frozenset(args.fault))
+    if args.fixed_tokens:
+        settings.users = dict(FIXED_TOKENS)
     for spec in args.user:
         m = _USER.match(spec)
         if not m:
             raise UsageError(f"--user expects NAME:TOKEN, got {spec!r}")
         settings.users[m.group(1)] = m.group(2)
+    shared = sorted(name for name, token in settings.users.items() if list(settings.users.values()).count(token) > 1)
+    if shared:
+        raise UsageError(f"users {', '.join(shared)} have the same token; each user needs its own")
+    if args.cors is not None:
+        settings.cors_origins = tuple(cors_origin(origin) for origin in args.cors)
     if args.closing_ms is not None:
         if args.closing_ms < 0:
             raise UsageError("--closing-ms must be >= 0")
@@ -117,8 +134,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         serve_forever(args.host, port, args.db, settings)
     except OSError as exc:
+        if args.db and exc.filename == args.db:
+            raise UsageError(f"cannot open --db {args.db}: {exc.strerror}") from None
         raise UsageError(f"cannot serve on {args.host}:{port}: {exc}") from None
     return 0
+
+
+def cors_origin(text: str) -> str:
+    """An --cors value as browsers write an Origin (lower case, no trailing slash), or a usage error."""
+    origin = text.strip().lower().removesuffix("/")
+    if not _ORIGIN.match(origin):
+        raise UsageError(f"--cors expects an origin such as http://localhost:3000 (scheme://host[:port]), got {text!r}")
+    return origin
 
 
 def check_bindable(host: str, port: int) -> None:

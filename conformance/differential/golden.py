@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 
 from ..model import NOT_JSON, Exchange, Result, parse_json
-from ..reporting.results_json import scrub_text
+from ..redaction import redactor
 from ..resources import schemas_dir
 from .volatile import Placeholders, map_strings
 
@@ -97,8 +97,8 @@ def write_golden(path: str | Path, document: Mapping[str, Any], secrets: Iterabl
     """Write the recording; every secret is scrubbed on the way out (the last guard: no token in a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False)
-    path.write_text(scrub_text(text, [s for s in secrets if s]) + "\n", encoding="utf-8")
+    text = json.dumps(redactor(secrets).scrub_json(document), indent=1, ensure_ascii=False, sort_keys=False)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
 
 

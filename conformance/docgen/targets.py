@@ -6,7 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import case_format, checks_page, cli_reference, emulator_table, routes_page, selftest_score
+from . import (
+    case_format,
+    checks_page,
+    cli_reference,
+    emulator_table,
+    limits_table,
+    routes_page,
+    selftest_score,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ TARGETS = (
     Target("docs/write-a-case.md", "worked-example",
            included_file("docs/examples/cases/semantics/record-tags.yaml", "yaml")),
     Target("docs/emulator.md", "fixture-example", included_file("docs/examples/test_with_dxpy.py", "python")),
+    Target("docs/emulator.md", "limits", lambda root: limits_table.render()),
     Target("docs/selftest.md", "selftest-score", selftest_score.render_selftest_page),
     Target("README.md", "selftest-score", selftest_score.render_readme),
 )

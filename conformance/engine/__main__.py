@@ -1,6 +1,6 @@
 """Developer tool: `python -m conformance.engine FILES... --server URL` runs case files, one line per case.
 
-It needs a running server: start one with `dxconform serve` (tokens alice-token / bob-token by default).
+It needs a running server: start one with `dxconform serve --fixed-tokens` (tokens alice-token / bob-token).
 The engine never starts the reference server itself (it imports nothing of conformance.refserver).
 """
 

@@ -53,7 +53,7 @@ def _call(session: RunSession, report: CleanupReport, path: str, body: dict, use
             and body_json["error"].get("type") == "ResourceNotFound":
         return True
     reason = exchange.error.message if exchange.error else f"{response.status} {response.text[:160]}"
-    report.failed.append(f"{path} {body}: {session.scrub_text(reason)}")
+    report.failed.append(f"{path} {body}: {session.redactor.scrub(reason)}")
     return False
 
 

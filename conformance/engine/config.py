@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .body_budget import DEFAULT_BODY_BUDGET_BYTES
 from .transport import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_S
 
 RUN_PREFIX_STEM = "dxc-"
@@ -35,6 +36,8 @@ class RunConfig:
     claims: frozenset[str] = frozenset({CORE_PROFILE})
     # --keep: leave what the run creates on the server (no `finally` steps, no cleanup) and report it.
     keep: bool = False
+    # Answer bytes this process keeps after their cases (body_budget.py); past it, bodies keep their head.
+    body_budget_bytes: int = DEFAULT_BODY_BUDGET_BYTES
 
     def claimed(self, profile: str) -> bool:
         return profile == CORE_PROFILE or profile in self.claims

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..cases.model import CaseSpec, CaseSuite, Fixture, Step
 from ..cases.template import TemplateError, names_in, render
 from ..model import (
+    RESULT_MESSAGE_LIMIT,
     Exchange,
     Failure,
     FailurePhase,
@@ -25,6 +26,7 @@ from ..model import (
     Outcome,
     Result,
     UnsupportedReason,
+    bounded_text,
 )
 from .session import RunFixture, RunSession, SetupError
 from .steps import MissingUser, StepRun, run_step
@@ -245,7 +247,7 @@ def finalize_run_fixtures(session: RunSession, report: CleanupReport) -> None:
                      fixture_stage(shared.fixture, cleanup=True))
         report.exchanges.extend(state.exchanges)
         if state.finally_failure:
-            report.failed.append(session.scrub_text(state.finally_failure.text))
+            report.failed.append(session.redactor.scrub(state.finally_failure.text))
 
 
 def _run_fixture(session: RunSession, fixture: Fixture, saved: dict[str, Any], state: CaseRun) -> None:
@@ -329,7 +331,7 @@ def _scrubbed(session: RunSession, failure: Failure | None) -> Failure | None:
     """The record with every secret replaced by *** (servers may echo tokens into what a step compared)."""
     if failure is None or not session.config.secrets:
         return failure
-    return Failure.from_json(json.loads(session.scrub_text(json.dumps(failure.to_json()))))
+    return Failure.from_json(session.redactor.scrub_json(failure.to_json()))
 
 
 def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None) -> Result:
@@ -349,13 +351,16 @@ def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None
     else:
         _execute(session, case, suite, saved, state)
     outcome, message, failure = _outcome(case, state, session.config.claimed)
-    message = "; ".join(filter(None, [message, *state.notes]))
+    message = bounded_text("; ".join(filter(None, [message, *state.notes])), RESULT_MESSAGE_LIMIT)
     declared = [r for r in case.routes if "{" not in r]
     return Result(id=case.uid, title=case.title, area=case.area, topic=case.topic, level=case.level,
                   profile=case.profile, outcome=outcome, source=case.source,
-                  routes=list(dict.fromkeys(declared + state.routes)), message=session.scrub_text(message),
-                  duration_ms=int((time.monotonic() - started) * 1000), exchanges=state.exchanges,
-                  findings=state.findings, exchange_steps=state.step_keys, failure=_scrubbed(session, failure),
+                  routes=list(dict.fromkeys(declared + state.routes)), message=session.redactor.scrub(message),
+                  duration_ms=int((time.monotonic() - started) * 1000),
+                  # What the run keeps of the case: bodies within the run's budget, findings' values bounded.
+                  exchanges=[session.bodies.keep(exchange) for exchange in state.exchanges],
+                  findings=[finding.bounded() for finding in state.findings], exchange_steps=state.step_keys,
+                  failure=_scrubbed(session, failure),
                   reason=_reason(outcome, state))
 
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cases.model import CaseSuite, Fixture
-from ..model import REDACTED, Failure
+from ..model import Failure
+from ..redaction import Redactor, redactor
 from ..spec import load_spec
 from .absence import AbsenceJudge
+from .awaits import AwaitMemo
+from .body_budget import BodyBudget
 from .cleanup import CleanupReport, clean_up, keep_all
 from .config import CORE_PROFILE, RunConfig
 from .ledger import CheckLedger
@@ -64,6 +67,8 @@ class RunSession:
         self.absence = AbsenceJudge(self._send_control)
         self.cleanup_report: Any = None
         self.hung_routes: dict[str, int] = {}   # route key -> timeouts in a row
+        self.bodies = BodyBudget(config.body_budget_bytes)   # what the run keeps of answer bodies
+        self.awaits = AwaitMemo()                              # awaited states that never came
         self._work_project: str | None = config.project
         self._closed = False
 
@@ -107,6 +112,11 @@ class RunSession:
             return None
         return self.absence.judge(exchange, user)
 
+    @property
+    def stopped_answering(self) -> str | None:
+        """Why the run no longer calls the server (the transport's breaker tripped), else None."""
+        return self.transport.breaker.tripped
+
     def route_hangs(self, route: str) -> bool:
         return self.hung_routes.get(route, 0) >= HUNG_ROUTE_LIMIT
 
@@ -129,10 +139,10 @@ class RunSession:
             self._work_project = answer["id"]
         return self._work_project
 
-    def scrub_text(self, text: str) -> str:
-        for secret in self.config.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+    @property
+    def redactor(self) -> Redactor:
+        """The scrubber of the run's tokens (redaction.py: every encoded form of each)."""
+        return redactor(self.config.secrets)
 
     def add_cleanup_hook(self, hook: CleanupHook) -> None:
         """Have `hook` run at cleanup, before anything is removed (once, however often it is added)."""

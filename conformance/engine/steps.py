@@ -38,6 +38,7 @@ def run_step(session: RunSession, step: Step, saved: dict[str, Any]) -> StepRun:
     started = time.monotonic()
     deadline = started + (step.eventually.timeout if step.eventually else 0.0)
     tries = 0
+    hopeless: str | None = None     # where an earlier wait for the same state gave up (awaits.py)
     while True:
         tries += 1
         sent = attempt(session, step, saved, run)
@@ -54,15 +55,39 @@ def run_step(session: RunSession, step: Step, saved: dict[str, Any]) -> StepRun:
         interval = step.eventually.interval if step.eventually else 0.0
         if step.eventually is None or time.monotonic() + interval > deadline:
             break
+        if tries == 1:
+            hopeless = session.awaits.hopeless(_awaited_route(run, step), run.misses)
+            if hopeless is not None:
+                break
         time.sleep(interval)
-    _note_polls(run, step, started, tries)
+    if step.eventually is not None and run.error is None:
+        _remember_wait(session, run, step, saved, hopeless, time.monotonic() - started)
+    _note_polls(run, step, started, tries, hopeless)
     return run
 
 
-def _note_polls(run: StepRun, step: Step, started: float, tries: int) -> None:
+def _awaited_route(run: StepRun, step: Step) -> str:
+    return run.route or step.target
+
+
+def _remember_wait(session: RunSession, run: StepRun, step: Step, saved: dict[str, Any],
+                   hopeless: str | None, seconds: float) -> None:
+    """Tell the run's memo of awaited states whether this poll's state came (awaits.py)."""
+    route = _awaited_route(run, step)
+    if run.ok:
+        session.awaits.held(route, step.expect)
+    elif hopeless is None:
+        session.awaits.gave_up(route, run.misses, f"{step.location} ({saved.get('case_id', '?')})", seconds)
+
+
+def _note_polls(run: StepRun, step: Step, started: float, tries: int, hopeless: str | None = None) -> None:
     elapsed_ms = int((time.monotonic() - started) * 1000)
     if step.eventually is not None:
-        run.note = (f"held after {elapsed_ms} ms ({tries} tries)" if run.ok else
-                    f"did not hold within {step.eventually.timeout:g} s ({tries} tries, {elapsed_ms} ms)")
+        if hopeless is not None:
+            run.note = (f"failed at once, same cause as {hopeless}: the state it awaits already failed to come "
+                        f"within its timeout in earlier waits of this run (one try, no polling)")
+        else:
+            run.note = (f"held after {elapsed_ms} ms ({tries} tries)" if run.ok else
+                        f"did not hold within {step.eventually.timeout:g} s ({tries} tries, {elapsed_ms} ms)")
     if len(run.exchanges) > KEEP_POLLS_HEAD + KEEP_POLLS_TAIL:
         run.exchanges = run.exchanges[:KEEP_POLLS_HEAD] + run.exchanges[-KEEP_POLLS_TAIL:]

@@ -16,13 +16,20 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from ..model import Exchange, Headers, Request, Response, TransportError, scrub
+from ..model import Exchange, Headers, Request, Response, TransportError
+from ..redaction import redactor
 
 NO_BODY: Any = object()
 CHUNK_BYTES = 64 * 1024
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 USER_AGENT = "dxconform/0.1"
+# API calls in a row with no answer at all (timeouts, refused or reset connections) after which the server is
+# taken to have stopped answering: every further call fails at once (Breaker).
+BREAKER_LIMIT = 5
+# A longer URL is not sent: its path carries a value an answer handed out (an ID of megabytes), and encoding it
+# alone would cost the run seconds of CPU per call.
+MAX_URL_CHARS = 64 * 1024
 
 
 # --- a watchdog that can stop a blocked read: a server trickling headers must not hang the run ----------
@@ -124,6 +131,30 @@ class _Watcher:
 _WATCHER = _Watcher()
 
 
+# --- the breaker: a server that has stopped answering is not called any more ----------------------------------
+
+class Breaker:
+    """Counts API calls in a row that got no answer; at `limit` it trips, and `tripped` says why (one line).
+    Any answer (whatever its status, even a cut-off one) resets the count. `limit` None: never trips."""
+
+    def __init__(self, limit: int | None = BREAKER_LIMIT):
+        self.limit = limit
+        self.in_a_row = 0
+        self.tripped: str | None = None
+        self._lock = threading.Lock()
+
+    def record(self, exchange: Exchange) -> None:
+        with self._lock:
+            if exchange.response is not None:
+                self.in_a_row = 0
+                return
+            self.in_a_row += 1
+            if self.limit is not None and self.tripped is None and self.in_a_row >= self.limit:
+                last = exchange.error.kind if exchange.error is not None else "no answer"
+                self.tripped = (f"the server stopped answering: {self.in_a_row} calls in a row got no answer "
+                                f"(the last: {last} on {exchange.request.path}); no further call was sent")
+
+
 # --- the transport -----------------------------------------------------------------------------------------
 
 def _classify(error: BaseException) -> str:
@@ -152,13 +183,15 @@ class Transport:
     """
 
     def __init__(self, base_url: str, tokens: Mapping[str, str] | None = None, *, timeout: float = DEFAULT_TIMEOUT_S,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, connect_timeout: float | None = None):
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, connect_timeout: float | None = None,
+                 breaker_limit: int | None = BREAKER_LIMIT):
         self.base_url = base_url.rstrip("/")
         self.base_netloc = urlsplit(self.base_url).netloc
         self.tokens = dict(tokens or {})
         self.timeout = timeout
         self.connect_timeout = connect_timeout if connect_timeout is not None else min(timeout, 10.0)
         self.max_body_bytes = max_body_bytes
+        self.breaker = Breaker(breaker_limit)
         self.session = requests.Session()
         # No proxies, .netrc credentials or CA bundles from the environment: we talk to the target only.
         self.session.trust_env = False
@@ -206,7 +239,16 @@ class Transport:
             sent = {k: v for k, v in sent.items() if k.lower() != name.lower()}
             if value is not None:
                 sent[name] = value
-        return self._send(method, url, path, sent, body, route)
+        if self.breaker.tripped or len(url) > MAX_URL_CHARS:   # not sent
+            error = (TransportError("breaker", self.breaker.tripped) if self.breaker.tripped else
+                     TransportError("url_too_long", f"not sent: the URL is {len(url)} characters long (more than "
+                                                    f"{MAX_URL_CHARS}; a value in its path came from an answer)"))
+            request = Request(method=method, url=url[:MAX_URL_CHARS], path=path[:MAX_URL_CHARS],
+                              headers=Headers(sent), body=redactor(self._secrets).scrub(body))
+            return Exchange(request=request, error=error, route=route)
+        exchange = self._send(method, url, path, sent, body, route)
+        self.breaker.record(exchange)
+        return exchange
 
     def fetch(self, url: str, method: str = "GET", headers: Mapping[str, str] | None = None,
               body: bytes | str = b"") -> Exchange:
@@ -221,7 +263,7 @@ class Transport:
     def _send(self, method: str, url: str, path: str, headers: dict[str, str], body: bytes,
               route: str | None) -> Exchange:
         request = Request(method=method, url=url, path=path, headers=Headers(headers),
-                          body=scrub(body, self._secrets))
+                          body=redactor(self._secrets).scrub(body))
         started = time.monotonic()
         deadline = started + self.timeout
         response: Response | None = None
@@ -237,7 +279,7 @@ class Transport:
                 if cut is None and watchdog.fired:  # e.g. headers cut mid-line: http.client keeps what it got
                     cut = TransportError("deadline", f"answer not complete after {self.timeout} s")
                 response = Response(status=answer.status_code, headers=self._recorded_headers(answer),
-                                    body=scrub(content, self._secrets), truncated=cut is not None)
+                                    body=redactor(self._secrets).scrub(content), truncated=cut is not None)
                 error = cut
             except Exception as failure:  # every network failure becomes a recorded exchange
                 kind = "deadline" if watchdog.fired else _classify(failure)
@@ -246,7 +288,7 @@ class Transport:
         return Exchange(request=request, response=response, error=error, elapsed_ms=elapsed_ms, route=route)
 
     def _recorded_headers(self, answer: requests.Response) -> Headers:
-        return Headers((name, scrub(value.encode("latin-1", "replace"), self._secrets).decode("latin-1"))
+        return Headers((name, redactor(self._secrets).scrub(value.encode("latin-1", "replace")).decode("latin-1"))
                        for name, value in answer.headers.items())
 
     def _read_body(self, answer: requests.Response, deadline: float) -> tuple[bytes, TransportError | None]:

@@ -13,12 +13,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..model import Exchange, Headers, Request, Response, TransportError, scrub
+from ..model import REDACTED, Exchange, Headers, Request, Response, TransportError
+from ..redaction import redactor, token_of
 
 HAR_VERSION = "1.2"
 # Extension fields (HAR allows custom fields whose names start with an underscore).
 ROUTE_FIELD, ERROR_FIELD, TRUNCATED_FIELD, ENCODING_FIELD = "_route", "_error", "_truncated", "_encoding"
 EXTRA_FIELD = "_dxconform"
+# The note (in EXTRA_FIELD) of an exchange past a size limit: the proxy's, or validate's when reading.
+LIMIT_NOTE = "limit"
+# Reading recorded traffic (docs/proxy.md): a larger file is refused (its JSON is read whole), and a body
+# longer than MAX_BODY_BYTES is kept cut (an answer's then counts as cut off; an entry whose request was cut
+# is not checked): memory stays bounded (a few hundred MB at the limits), whatever the file holds.
+MAX_HAR_BYTES = 64 * 1024 * 1024
+MAX_HAR_ENTRIES = 100_000
+MAX_BODY_BYTES = 32 * 1024 * 1024
+BODY_KEPT_BYTES = 4096
 
 
 class HarError(ValueError):
@@ -35,6 +45,9 @@ class Entry:
     request_size: int | None = None
     response_size: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The secrets of the Authorization headers of a recorded request, as read (the Request keeps them redacted):
+    # `validate` scrubs them from its outputs. Never written.
+    tokens: tuple[str, ...] = ()
 
 
 # -- writing ----------------------------------------------------------------------------------------------
@@ -120,7 +133,7 @@ def write_har(path: str | Path, entries: Iterable[Entry], secrets: Iterable[str]
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(har_document(entries, creator_version=creator_version, notes=notes), indent=1,
                       ensure_ascii=False)
-    path.write_bytes(scrub(text.encode("utf-8"), secrets) + b"\n")
+    path.write_bytes(redactor(secrets).scrub(text.encode("utf-8")) + b"\n")
     return path
 
 
@@ -142,7 +155,11 @@ def _body(container: Any, base64_flag: str, where: str) -> bytes:
             return base64.b64decode(text, validate=True)
         except binascii.Error:
             raise HarError(f"{where}: a body marked base64 is not base64") from None
-    return text.encode("utf-8")
+    return text.encode("utf-8", errors="surrogatepass")   # a lone surrogate (\ud800) stays: not UTF-8
+
+
+def _cut(body: bytes) -> tuple[bytes, bool]:
+    return (body[:BODY_KEPT_BYTES], True) if len(body) > MAX_BODY_BYTES else (body, False)
 
 
 def _started_ms(record: dict[str, Any], where: str) -> int:
@@ -162,14 +179,21 @@ def entry_from_json(record: Any, where: str) -> Entry:
     if not isinstance(har_request.get("method"), str) or not isinstance(har_request.get("url"), str):
         raise HarError(f"{where}: the request needs a method and a url")
     url = har_request["url"]
-    request = Request(method=har_request["method"], url=url, path=urlsplit(url).path or "/",
-                      headers=_pairs(har_request.get("headers", []), where),
-                      body=_body(har_request.get("postData"), ENCODING_FIELD, where))
-    response = None
-    if isinstance(har_response, dict) and isinstance(har_response.get("status"), int) and har_response["status"] > 0:
-        response = Response(status=har_response["status"], headers=_pairs(har_response.get("headers", []), where),
-                            body=_body(har_response.get("content"), "encoding", where),
-                            truncated=bool(har_response.get(TRUNCATED_FIELD)))
+    try:
+        path = urlsplit(url).path or "/"
+    except ValueError as exc:
+        raise HarError(f"{where}: the request url is not a URL ({exc})") from None
+    request_body, request_cut = _cut(_body(har_request.get("postData"), ENCODING_FIELD, where))
+    request_headers = _pairs(har_request.get("headers", []), where)
+    tokens = tuple(token for name, value in request_headers.items() if name.lower() == "authorization"
+                   for token in [token_of(value)] if token and token != REDACTED)
+    request = Request(method=har_request["method"], url=url, path=path, headers=request_headers, body=request_body)
+    response, response_cut = None, False
+    status = har_response.get("status") if isinstance(har_response, dict) else None
+    if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000:
+        response_body, response_cut = _cut(_body(har_response.get("content"), "encoding", where))
+        response = Response(status=status, headers=_pairs(har_response.get("headers", []), where),
+                            body=response_body, truncated=response_cut or bool(har_response.get(TRUNCATED_FIELD)))
     error = None
     if isinstance(record.get(ERROR_FIELD), dict):
         error = TransportError(str(record[ERROR_FIELD].get("kind", "")), str(record[ERROR_FIELD].get("message", "")))
@@ -177,23 +201,37 @@ def entry_from_json(record: Any, where: str) -> Entry:
         error = TransportError("no_answer", "the recording has no answer for this request")
     elapsed = record.get("time")
     exchange = Exchange(request=request, response=response, error=error,
-                        elapsed_ms=int(elapsed) if isinstance(elapsed, int | float) and elapsed >= 0 else 0,
+                        elapsed_ms=int(elapsed) if isinstance(elapsed, int | float) and 0 <= elapsed < 1e12 else 0,
                         route=record.get(ROUTE_FIELD) if isinstance(record.get(ROUTE_FIELD), str) else None)
-    return Entry(exchange, _started_ms(record, where), extra=record.get(EXTRA_FIELD) or {})
+    extra = record.get(EXTRA_FIELD) if isinstance(record.get(EXTRA_FIELD), dict) else {}
+    if request_cut or response_cut:
+        cut = "request" if request_cut else "answer"
+        extra = {**extra, LIMIT_NOTE: f"the {cut} body is longer than validate's limit of {MAX_BODY_BYTES} bytes: "
+                                      f"kept cut" + ("; the exchange is not checked" if request_cut else "")}
+    return Entry(exchange, _started_ms(record, where), extra=extra, tokens=tokens)
 
 
 def read_har(path: str | Path) -> tuple[list[Entry], dict[str, Any]]:
     """(entries in file order, the dxconform notes of the log if any). HarError if it is not a HAR log."""
     path = Path(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_HAR_BYTES:
+            raise HarError(f"{path}: {size} bytes, over validate's limit of {MAX_HAR_BYTES} bytes (split the "
+                           f"recording)")
+        document = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise HarError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise HarError(f"{path}: not JSON: {exc}") from None
+        raise HarError(f"{path}: not JSON: {str(exc)[:200]}") from None
+    except RecursionError:
+        raise HarError(f"{path}: not readable: JSON nested too deeply") from None
     log = document.get("log") if isinstance(document, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
         raise HarError(f"{path}: not a HAR file (no log.entries)")
+    if len(log["entries"]) > MAX_HAR_ENTRIES:
+        raise HarError(f"{path}: {len(log['entries'])} entries, over validate's limit of {MAX_HAR_ENTRIES} (split "
+                       f"the recording)")
     entries = [entry_from_json(record, f"{path}: entry {index}") for index, record in enumerate(log["entries"])]
     notes = log.get(EXTRA_FIELD) if isinstance(log.get(EXTRA_FIELD), dict) else {}
     return entries, notes

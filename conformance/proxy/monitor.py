@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections import Counter
@@ -17,6 +18,11 @@ from ..spec import Spec
 # Server rules that hold for upload and download URLs too (dxpy retries their 5xx and honours Retry-After);
 # the others are about API answers (JSON, envelope, schemas) and do not apply to file content.
 CONTENT_CHECKS = ("no_server_error", "retry_after")
+# The longest body the checks read (docs/proxy.md): parsing and schema-checking JSON takes many times a body's
+# size in memory (30 MB of `[{},{},...]` took 1.3 GB). A longer answer is checked as cut off (its headers and
+# status only); an exchange whose request is longer is not checked (`traffic.over_limit` counts both).
+MAX_CHECKED_BODY_BYTES = 8 * 1024 * 1024
+CUT_BODY_KEPT_BYTES = 4096
 # A JSON string holding an absolute URL: an answer handing out an upload or a download URL.
 _URL_IN_JSON = re.compile(rb'"(https?://[^"\s\\]+)"')
 
@@ -73,11 +79,24 @@ class Monitor:
         with self._lock:
             return path.split("?", 1)[0] in self._handed_out
 
+    def count(self, kind: str) -> None:
+        """Count one exchange of a kind the checks do not see as such (`over_limit`: past a proxy limit)."""
+        with self._lock:
+            self.traffic[kind] += 1
+
     # -- checking ---------------------------------------------------------------------------------------
     def inspect(self, exchange: Exchange, now_ms: int | None = None) -> Verdict:
         """Run both sides' checks on one exchange, tally them, and learn the URLs its answer hands out."""
+        content = self.is_content(exchange.request.path)   # file content: its checks read no body
+        if not content and len(exchange.request.body) > MAX_CHECKED_BODY_BYTES:
+            self.count("over_limit")
+            return Verdict("api", None)
         response = exchange.response
-        if self.is_content(exchange.request.path):
+        if not content and response is not None and len(response.body) > MAX_CHECKED_BODY_BYTES:
+            self.count("over_limit")
+            response = dataclasses.replace(response, body=response.body[:CUT_BODY_KEPT_BYTES], truncated=True)
+            exchange = dataclasses.replace(exchange, response=response)
+        if content:
             verdict = self._inspect_content(exchange, now_ms)
         else:
             verdict = self._inspect_api(exchange, now_ms)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..reporting.results_json import build_document, scrub_text, write_document
+from ..redaction import redactor
+from ..reporting.results_json import build_document, write_document
 from . import report
 from .monitor import Monitor
 
@@ -20,7 +21,8 @@ def results_document(monitor: Monitor, *, server_url: str, started_ms: int, fini
     document = build_document(suite_version=__version__, schemas_sha256=monitor.spec.sha256, server_url=server_url,
                               embedded=False, started_ms=started_ms, finished_ms=finished_ms, case_results=[],
                               check_results=monitor.results())
-    traffic = {"mode": mode, "api": 0, "content": 0, "no_answer": 0, **monitor.traffic, **(extra_traffic or {})}
+    traffic = {"mode": mode, "api": 0, "content": 0, "no_answer": 0, "over_limit": 0, **monitor.traffic,
+               **(extra_traffic or {})}
     document["traffic"] = traffic
     return document
 
@@ -31,5 +33,5 @@ def write_reports(out: Path, document: dict[str, Any], secrets: Iterable[str], t
     out.mkdir(parents=True, exist_ok=True)
     results = write_document(out / RESULTS, document, secrets)
     html = out / REPORT
-    html.write_text(scrub_text(report.render(document, title), secrets), encoding="utf-8")
+    html.write_text(redactor(secrets).scrub(report.render(document, title)), encoding="utf-8")
     return {"results": results, "report": html}

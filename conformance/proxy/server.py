@@ -11,15 +11,19 @@ from typing import Any
 import uvicorn
 
 from .. import __version__
+from ..redaction import redactor
 from ..spec import Spec, load_spec
-from .app import ProxyApp
+from .app import MAX_REQUEST_BYTES, ProxyApp
 from .har import write_har
 from .monitor import Monitor
 from .outputs import HAR, results_document, write_reports
 from .traffic import Traffic
-from .upstream import Upstream
+from .upstream import MAX_BODY_BYTES, Upstream
 
 REPORT_TITLE = "dxconform proxy: live DNAnexus API traffic"
+# How long a stopping proxy waits for exchanges in flight (a slow upstream's): then they are recorded as
+# interrupted and the proxy stops, so `--duration S` ends within a second of S.
+GRACE_SECONDS = 0.5
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -32,17 +36,20 @@ class ProxyRun:
     """One proxy run: `with ProxyRun(upstream).start() as proxy: ... proxy.url ...`, then `proxy.finish(out)`."""
 
     def __init__(self, upstream_url: str, *, host: str = "127.0.0.1", port: int = 0, strict: bool = False,
-                 timeout: float = 300.0, spec: Spec | None = None):
+                 timeout: float = 300.0, spec: Spec | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+                 max_request_bytes: int = MAX_REQUEST_BYTES):
         self.spec = spec or load_spec()
-        self.upstream = Upstream(upstream_url, timeout=timeout)
+        self.upstream = Upstream(upstream_url, timeout=timeout, max_body_bytes=max_body_bytes)
         self.monitor = Monitor(self.spec)
         self.traffic = Traffic(self.monitor)
         self.strict = strict
-        self.app = ProxyApp(self.upstream, self.traffic, strict=strict)
+        self.app = ProxyApp(self.upstream, self.traffic, strict=strict, max_request_bytes=max_request_bytes,
+                            stopping=lambda: bool(self.server.should_exit))
         self.host, self.port = host, port or free_port(host)
         self.server = uvicorn.Server(uvicorn.Config(
             self.app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off",
-            server_header=False, date_header=False, timeout_keep_alive=30, timeout_graceful_shutdown=2))
+            server_header=False, date_header=False, timeout_keep_alive=30,
+            timeout_graceful_shutdown=GRACE_SECONDS))
         self.started_ms = int(time.time() * 1000)
         self._thread: threading.Thread | None = None
         self._finished: tuple[dict[str, Any], dict[str, Path]] | None = None
@@ -110,6 +117,7 @@ class ProxyRun:
                                     finished_ms=int(time.time() * 1000), mode="proxy-strict" if self.strict
                                     else "proxy")
         secrets = self.traffic.known_secrets()
+        document = redactor(secrets).scrub_json(document)   # what is printed is what is written: no token
         files = write_reports(out, document, secrets, REPORT_TITLE)
         files["har"] = write_har(out / HAR, self.traffic.sorted_entries(), secrets, creator_version=__version__,
                                  notes={"upstream": self.upstream.base_url, "proxy": self.url,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..model import Exchange
+from ..redaction import token_of
 from .har import Entry
 from .monitor import Monitor, Verdict
 
@@ -16,17 +18,13 @@ CONTENT_BODY_KEPT = 4096
 _STOP = object()
 
 
-def token_of(authorization: str) -> str | None:
-    """The secret part of an Authorization value (`Bearer abc` -> `abc`)."""
-    scheme, _, rest = authorization.strip().partition(" ")
-    return rest.strip() or scheme or None
-
-
 class Traffic:
     """Records exchanges and checks them on one background thread, in the order they were submitted."""
 
-    def __init__(self, monitor: Monitor):
+    def __init__(self, monitor: Monitor, on_new_token: Callable[[str], None] | None = None):
         self.monitor = monitor
+        # Told each token the first time it is seen (the proxy command scrubs it from its output channels).
+        self.on_new_token = on_new_token
         self.entries: list[Entry] = []
         self.secrets: set[str] = set()
         self._lock = threading.Lock()
@@ -36,9 +34,13 @@ class Traffic:
 
     def note_authorization(self, value: str) -> None:
         token = token_of(value)
-        if token:
-            with self._lock:
-                self.secrets.add(token)
+        if not token:
+            return
+        with self._lock:
+            new = token not in self.secrets
+            self.secrets.add(token)
+        if new and self.on_new_token is not None:
+            self.on_new_token(token)
 
     def known_secrets(self) -> list[str]:
         with self._lock:

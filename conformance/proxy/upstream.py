@@ -1,9 +1,11 @@
-"""The proxy's side of the upstream server: a pooled HTTP client that forwards requests byte for byte."""
+"""The proxy's side of the upstream server: a pooled HTTP client that forwards requests byte for byte, and
+holds at most MAX_BODY_BYTES of an answer (the rest is streamed on, not held)."""
 
 from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -13,6 +15,10 @@ from urllib3.util import SKIP_HEADER
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
                         "te", "trailer", "transfer-encoding", "upgrade"})
 POOL_SIZE = 32
+# How much of one answer the proxy holds (to decode, rewrite, record and check it). A longer body (a file
+# download) is streamed on to the client past this; docs/proxy.md documents it.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+STREAM_CHUNK_BYTES = 1024 * 1024
 
 
 class UpstreamError(Exception):
@@ -27,13 +33,34 @@ class UpstreamError(Exception):
 class Answer:
     status: int
     headers: list[tuple[str, str]]          # as received, hop-by-hop headers removed
-    body: bytes                             # as received (still content-encoded, if it was)
+    body: bytes                             # as received (still content-encoded, if it was); at most the limit
+    # The rest of a body longer than the limit, still to be read from the upstream (None: `body` is all).
+    rest: Any = None
+
+    def more(self) -> bytes:
+        """The next chunk of the rest of the body (b"" at its end, or if the upstream broke off)."""
+        if self.rest is None:
+            return b""
+        try:
+            chunk = self.rest.read(STREAM_CHUNK_BYTES)
+        except (urllib3.exceptions.HTTPError, OSError):
+            chunk = b""
+        if not chunk:
+            self.close()
+        return chunk
+
+    def close(self) -> None:
+        if self.rest is not None:
+            rest = self.rest
+            object.__setattr__(self, "rest", None)
+            rest.close()
 
 
 class Upstream:
     """`Upstream("http://127.0.0.1:8124").send("POST", "/system/whoami", headers, body)`; thread-safe."""
 
-    def __init__(self, base_url: str, timeout: float = 300.0, connect_timeout: float = 10.0):
+    def __init__(self, base_url: str, timeout: float = 300.0, connect_timeout: float = 10.0,
+                 max_body_bytes: int = MAX_BODY_BYTES):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"the upstream must be an http:// or https:// URL, got {base_url!r}")
@@ -42,6 +69,7 @@ class Upstream:
         self.prefix = parts.path.rstrip("/")       # a server mounted under a path: /api/... upstream
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.max_body_bytes = max_body_bytes
         self._pool = urllib3.connection_from_url(
             f"{parts.scheme}://{parts.netloc}", maxsize=POOL_SIZE, block=False, retries=False,
             timeout=urllib3.Timeout(connect=connect_timeout, read=timeout))
@@ -68,11 +96,15 @@ class Upstream:
         try:
             answer = self._pool.urlopen(method, self.prefix + target, body=body if body or method != "GET" else None,
                                         headers=forwarded, redirect=False, retries=False, assert_same_host=False,
-                                        preload_content=True, decode_content=False)
+                                        preload_content=False, decode_content=False)
+            body = answer.read(self.max_body_bytes + 1)
         except urllib3.exceptions.HTTPError as exc:
             raise UpstreamError(_kind(exc), f"{type(exc).__name__}: {exc}"[:500]) from None
-        return Answer(answer.status, [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP],
-                      answer.data)
+        headers = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP]
+        if len(body) <= self.max_body_bytes:
+            answer.release_conn()
+            return Answer(answer.status, headers, body)
+        return Answer(answer.status, headers, body, rest=answer)
 
     def close(self) -> None:
         self._pool.close()

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..model import REDACTED
+from ..redaction import redactor
 from ..spec import Spec, load_spec
-from .har import read_har
+from .har import LIMIT_NOTE, read_har
 from .monitor import Monitor
 from .outputs import results_document, write_reports
-from .traffic import token_of
 
 REPORT_TITLE = "dxconform validate: recorded DNAnexus API traffic"
 
@@ -29,10 +28,11 @@ def validate_files(paths: Iterable[str | Path], spec: Spec | None = None) -> tup
         files.append(str(path))
         monitor.forget_urls()
         for entry in sorted(entries, key=lambda e: e.started_ms):
-            for name, value in entry.exchange.request.headers.items():
-                token = token_of(value) if name.lower() == "authorization" else None
-                if token and token != REDACTED:
-                    secrets.add(token)
+            secrets.update(entry.tokens)
+            if LIMIT_NOTE in entry.extra:
+                monitor.count("over_limit")
+                if "not checked" in entry.extra[LIMIT_NOTE]:
+                    continue
             monitor.inspect(entry.exchange, now_ms=entry.started_ms)
         upstream = notes.get("upstream")
         if not upstream and entries:
@@ -50,4 +50,5 @@ def validate(paths: list[str | Path], out: str | Path, spec: Spec | None = None)
     document = results_document(monitor, server_url=", ".join(facts["servers"]) or "(recorded traffic)",
                                 started_ms=started, finished_ms=int(time.time() * 1000), mode="validate",
                                 extra_traffic={"files": facts["files"]})
+    document = redactor(secrets).scrub_json(document)   # what is printed is what is written: no token
     return document, write_reports(Path(out), document, secrets, REPORT_TITLE)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model import Failure, FailurePhase
+from ..reporting.encodable import encodable
 from ..reporting.evidence import failing_exchange_index, failure_of
 
 SHOWN_BODY_CHARS = 600
@@ -86,4 +87,5 @@ def failure_text(result: Mapping[str, Any]) -> str:
     index = failing_exchange_index(result)
     if index is not None:
         lines.extend(_exchange_lines(result["exchanges"][index]))
-    return "\n".join(lines)
+    # The terminal may not encode what a server answered (a lone surrogate): escaped, never a crash.
+    return encodable("\n".join(lines))

@@ -23,7 +23,7 @@ from ..fuzz.pool import PoolError
 from ..fuzz.strategies import route_class
 from ..gate import apply_to_json
 from ..model import Area, Level, Outcome, Result, UnsupportedReason
-from ..reporting.results_json import scrub_text
+from ..redaction import redactor
 from .failure_text import failure_text
 from .fuzz_plan import FuzzPlan, plan_of
 from .gather import MORE_RESULTS_ATTRIBUTE
@@ -98,6 +98,11 @@ class FuzzItem(pytest.Item):
     # -- running ----------------------------------------------------------------------------------------
     def setup(self) -> None:
         state = state_of(self.config)
+        stop = state.stop_reason()
+        if stop is not None:   # the deadline passed, or the server stopped answering: not run
+            state.count_not_run(stop[0])
+            self.results = [dict(self._clean_result(Outcome.SKIPPED, stop[1]), reason=stop[0].value)]
+            return
         plan = plan_of(self.config)
         reason = self._not_fuzzed(plan)
         if reason is not None:
@@ -193,10 +198,10 @@ def attach_results(item: FuzzItem, report: pytest.TestReport, call: pytest.CallI
         return None
     results = item.results or [item._clean_result(
         Outcome.ERROR, f"internal error: {str(report.longrepr).strip().splitlines()[-1][:500]}")]
-    secrets_ = tokens_from_environment().values()
-    setattr(report, result_attribute, scrub_text(json.dumps(results[0]), secrets_))
+    scrubber = redactor(tokens_from_environment().values())
+    setattr(report, result_attribute, json.dumps(scrubber.scrub_json(results[0])))
     if len(results) > 1:
-        setattr(report, MORE_RESULTS_ATTRIBUTE, scrub_text(json.dumps(results[1:]), secrets_))
+        setattr(report, MORE_RESULTS_ATTRIBUTE, json.dumps(scrubber.scrub_json(results[1:])))
     if results[0]["outcome"] == Outcome.XPASSED.value:
         report.wasxfail = results[0]["message"]
     return results

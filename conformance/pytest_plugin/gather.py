@@ -12,11 +12,14 @@ from typing import Any
 from .. import __version__
 from ..engine import CheckLedger
 from ..gate import Expectation, apply_to_json
+from ..model import NotRunReason
+from ..redaction import redactor
+from ..reporting.encodable import write_text
 from ..reporting.failure_section import rule_of
 from ..reporting.junit_xml import junit_text
 from ..reporting.report_page import standalone_page
 from ..reporting.reproduction import merge_kept, write_scripts
-from ..reporting.results_json import build_document, scrub_text, write_document
+from ..reporting.results_json import build_document, write_document
 from ..resources import schemas_dir
 from ..spec.schemas import tree_sha256
 from .outcomes import outcome_of_report
@@ -25,6 +28,7 @@ RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a J
 LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
 CLEANUP_KEY = "dx_cleanup_failures"
 KEPT_KEY = "dx_kept"              # a key of a worker's workeroutput: what it left under --keep (tracker snapshot)
+STOPPED_KEY = "dx_stopped"        # a key of a worker's workeroutput: its breaker's cause, cases it did not run
 MORE_RESULTS_ATTRIBUTE = "dx_more_results"
 JUNIT_FILE = "junit.xml"
 REPORT_FILE = "report.html"   # further results of one item (a fuzz item's), a JSON list
@@ -54,6 +58,8 @@ class Gatherer:
         self.extra: dict[str, Any] = {     # further top-level keys of results.json (e.g. the fuzz seed)
             "environment": {"python": platform.python_version(), "platform": platform.platform()}}
         self.profiles: dict[str, Any] = {}         # {profile: ProfileStatus} from the start-up probe
+        self.breaker: str | None = None            # why a process stopped calling the server (its breaker)
+        self.not_run: dict[str, int] = {}          # cases not run, by reason (NotRunReason values)
         self.profile_seconds = 0.0
 
     def set_profiles(self, statuses: Mapping[str, Any], seconds: float) -> None:
@@ -84,6 +90,22 @@ class Gatherer:
             self.ledger.merge(output[LEDGER_KEY])
         self.cleanup_failures.extend(output.get(CLEANUP_KEY) or [])
         merge_kept(self.kept, output.get(KEPT_KEY))
+        stopped = output.get(STOPPED_KEY) or {}
+        self.breaker = self.breaker or stopped.get("breaker")
+        for reason, count in (stopped.get("not_run") or {}).items():
+            self.not_run[reason] = self.not_run.get(reason, 0) + count
+
+    @property
+    def stopped(self) -> dict[str, Any] | None:
+        """results.json `stopped`: why the run did not run everything (the server stopped answering, or the
+        deadline passed), and how many cases and fuzz items it left out; None for a run that finished."""
+        if self.breaker is None and not self.not_run:
+            return None
+        cause = (NotRunReason.SERVER_STOPPED.value if self.breaker is not None
+                 else max(self.not_run, key=lambda reason: self.not_run[reason]))
+        message = self.breaker or ("the run's deadline passed" if cause == NotRunReason.DEADLINE.value else cause)
+        return {"cause": cause, "message": message, "not_run": sum(self.not_run.values()),
+                "not_run_by_reason": dict(self.not_run)}
 
     @property
     def check_results(self) -> list[dict[str, Any]]:
@@ -99,17 +121,19 @@ class Gatherer:
                 profile_results=self.profile_results,
                 profiles={name: status.to_json() for name, status in self.profiles.items()})
             self._document.update(self.extra)
+            if self.stopped is not None:
+                self._document["stopped"] = self.stopped
         return self._document
 
     def write(self, out_dir: Path) -> Path:
         """results.json, and junit.xml and report.html made from the very same document (so they agree)."""
         path = write_document(out_dir / "results.json", self.document(), self.secrets)
         junit = out_dir / JUNIT_FILE
-        junit.write_text(scrub_text(junit_text(self.document()), self.secrets), encoding="utf-8")
+        write_text(junit, redactor(self.secrets).scrub(junit_text(self.document())))
         report = out_dir / REPORT_FILE
-        report.write_text(scrub_text(standalone_page(self.document()), self.secrets), encoding="utf-8")
+        write_text(report, redactor(self.secrets).scrub(standalone_page(self.document())))
         # DIR/repro/<case>.py: a reproduction script per failed case (reporting/reproduction.py).
         directory, count = write_scripts(out_dir, self.document(), lambda r: rule_of(r)[0],
-                                         lambda text: scrub_text(text, self.secrets))
+                                         redactor(self.secrets).scrub)
         self.repro_written = (directory, count) if count else None
         return path

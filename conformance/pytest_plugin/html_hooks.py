@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from ..redaction import redactor
 from ..reporting.html_report import environment
 from ..reporting.report_page import REPORT_TITLE, failure_anchor, report_sections
-from ..reporting.results_json import scrub_text
 from .gather import RESULT_ATTRIBUTE, Gatherer
 
 # pytest-html counts its table's rows in pytest's words ("146 Skipped" for unsupported cases, "860 tests" for
@@ -41,7 +41,7 @@ class HtmlHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list, summary: list, postfix: list, session: Any) -> None:
         # pytest-html calls this last (trylast sessionfinish), after results.json was built and written.
-        prefix.append(scrub_text(report_sections(self.gatherer.document()), self.gatherer.secrets))
+        prefix.append(redactor(self.gatherer.secrets).scrub(report_sections(self.gatherer.document())))
         prefix.append(PYTEST_HTML_COUNTERS_HIDDEN)
 
     @pytest.hookimpl(optionalhook=True)
@@ -74,7 +74,8 @@ def add_environment(config: pytest.Config, gatherer: Gatherer) -> None:
         return
     metadata = config.stash[metadata_key]
     metadata.update(environment(gatherer.server_url, gatherer.embedded, __version__, tree_sha256(schemas_dir())))
-    for key in [k for k, v in metadata.items() if any(s in str(v) for s in gatherer.secrets)]:
+    scrubber = redactor(gatherer.secrets)
+    for key in [k for k, v in metadata.items() if scrubber.contains(str(v))]:
         del metadata[key]
 
 

@@ -9,7 +9,7 @@ import pytest
 from ..cases.model import CaseSpec
 from ..engine import run_case
 from ..gate import Expectation, verdict
-from ..model import Area, Level, Outcome, Result
+from ..model import Area, Level, NotRunReason, Outcome, Result
 from .failure_text import failure_text
 from .outcomes import UNSUPPORTED_PREFIX
 from .reruns import run_with_reruns
@@ -72,6 +72,13 @@ class CaseFailed(Exception):
         self.result = result
 
 
+def not_run(case: CaseSpec, reason: NotRunReason, message: str) -> Result:
+    """The result of a case the run stopped before: skipped (never passed), with why as its `reason`."""
+    return Result(id=case.uid, title=case.title, area=case.area, topic=case.topic, level=case.level,
+                  profile=case.profile, outcome=Outcome.SKIPPED, source=case.source,
+                  routes=[r for r in case.routes if "{" not in r], message=message, reason=reason.value)
+
+
 class CaseItem(pytest.Item):
     """One case. setup() runs it (so a case that cannot finish is a pytest *error*); runtest() judges it."""
 
@@ -92,6 +99,12 @@ class CaseItem(pytest.Item):
 
     def setup(self) -> None:
         state = state_of(self.config)
+        stop = state.stop_reason()
+        if stop is not None:   # the deadline passed, or the server stopped answering: the case is not run
+            state.count_not_run(stop[0])
+            self.result = not_run(self.case, *stop)
+            self.attempts = [self.result]
+            return
         self.expectation = state.expectations().get(self.case.uid)
         # A known failure is not rerun: it is expected to fail, and reruns would only cost time.
         reruns = 0 if self.expectation is not None else state.options.reruns

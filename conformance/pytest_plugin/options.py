@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ..engine import RunConfig
+from ..engine.body_budget import DEFAULT_BODY_BUDGET_BYTES
 
 TOKEN_ENV, TOKEN2_ENV = "DXCONFORM_TOKEN", "DXCONFORM_TOKEN2"
 # Who the case files call alice and bob: the first and the second user of the server under test.
@@ -52,6 +53,12 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dx-keep", action="store_true", default=False,
                     help="leave what the run creates on the server (no `finally` steps, no cleanup) and print "
                          "its IDs and one command per project to delete it")
+    group.addoption("--dx-deadline", type=float, metavar="S",
+                    help="the whole run's deadline, in seconds from its start: cases not started by then are "
+                         "reported skipped (reason `deadline`) and results.json says the run stopped (default: none)")
+    group.addoption("--dx-body-budget", type=int, default=DEFAULT_BODY_BUDGET_BYTES, metavar="BYTES",
+                    help="answer bytes the run keeps (in memory and results.json) after their cases; past it each "
+                         f"body keeps its head, length and sha256 (default {DEFAULT_BODY_BUDGET_BYTES})")
     # Set by `dxconform run` when it started the embedded reference server (recorded in results.json).
     group.addoption("--dx-embedded", action="store_true", default=False, help=argparse.SUPPRESS)
 
@@ -75,6 +82,8 @@ class DxOptions:
     claims: frozenset[str] = frozenset()
     quiet: bool = False
     keep: bool = False
+    deadline: float | None = None
+    body_budget: int = DEFAULT_BODY_BUDGET_BYTES
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DxOptions:
@@ -87,6 +96,10 @@ class DxOptions:
             raise pytest.UsageError(f"--dx-reruns must be >= 0, got {option.dx_reruns}")
         if option.dx_fuzz_examples < 0:
             raise pytest.UsageError(f"--dx-fuzz-examples must be >= 0, got {option.dx_fuzz_examples}")
+        if option.dx_deadline is not None and option.dx_deadline <= 0:
+            raise pytest.UsageError(f"--dx-deadline must be > 0, got {option.dx_deadline:g}")
+        if option.dx_body_budget < 0:
+            raise pytest.UsageError(f"--dx-body-budget must be >= 0, got {option.dx_body_budget}")
         if option.dx_fuzz_only and option.dx_fuzz_examples == 0:
             raise pytest.UsageError("--dx-fuzz-only needs --dx-fuzz-examples N (N > 0): nothing would run")
         return cls(server=option.dx_server.rstrip("/") if option.dx_server else None,
@@ -101,7 +114,7 @@ class DxOptions:
                    fuzz_modes=tuple(dict.fromkeys(option.dx_fuzz_mode)),
                    fuzz_containers=tuple(option.dx_fuzz_container), fuzz_only=option.dx_fuzz_only,
                    claims=parse_claims(option.dx_claims), quiet=option.dx_quiet,
-                   keep=option.dx_keep)
+                   keep=option.dx_keep, deadline=option.dx_deadline, body_budget=option.dx_body_budget)
 
     def selects(self, profile: str) -> bool:
         return self.profiles is None or profile == "core" or profile in self.profiles
@@ -127,7 +140,9 @@ def tokens_from_environment() -> dict[str, str]:
     return {user: os.environ[name] for user, name in USERS_BY_ENV if os.environ.get(name)}
 
 
-def run_config(options: DxOptions, run_prefix: str, seed: int = 0) -> RunConfig:
+def run_config(options: DxOptions, run_prefix: str, seed: int = 0, processes: int = 1) -> RunConfig:
+    """The engine's settings for one process of the run (of `processes`: each gets its share of the body
+    budget, so the run as a whole keeps no more than --dx-body-budget)."""
     if not options.server:
         raise pytest.UsageError("dxconform: --dx-server is not set (the URL of the server under test)")
     tokens = tokens_from_environment()
@@ -135,4 +150,5 @@ def run_config(options: DxOptions, run_prefix: str, seed: int = 0) -> RunConfig:
         raise pytest.UsageError(f"dxconform: set {TOKEN_ENV} to the token of the first user")
     return RunConfig(server=options.server, tokens=tokens, project=options.project, profiles=options.profiles,
                      timeout=options.timeout, run_prefix=run_prefix, seed=seed,
-                     claims=frozenset({"core"}) | options.claims, keep=options.keep)
+                     claims=frozenset({"core"}) | options.claims, keep=options.keep,
+                     body_budget_bytes=options.body_budget // max(1, processes))

@@ -6,7 +6,9 @@ $DXCONFORM_TOKEN / $DXCONFORM_TOKEN2). `dxconform run` does this for you.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,22 @@ import pytest
 from ..engine import RunConfig, new_run_prefix
 from ..gate.known_failures import EXPECTED_KEY
 from ..model import Failure, FailurePhase, Outcome, Result
+from ..output_guard import guard_outputs
+from ..redaction import redactor
 from ..reporting import reproduction
-from ..reporting.results_json import scrub_text
 from ..reporting.summary import quiet_lines, terminal_lines
 from . import fuzz_items, fuzz_plan
 from .fuzz_items import FuzzItem
-from .gather import CLEANUP_KEY, JUNIT_FILE, KEPT_KEY, LEDGER_KEY, REPORT_FILE, RESULT_ATTRIBUTE, Gatherer
+from .gather import (
+    CLEANUP_KEY,
+    JUNIT_FILE,
+    KEPT_KEY,
+    LEDGER_KEY,
+    REPORT_FILE,
+    RESULT_ATTRIBUTE,
+    STOPPED_KEY,
+    Gatherer,
+)
 from .html_hooks import HtmlHooks, add_environment, failure_extras
 from .items import STATIC_MARKERS, CaseFile, CaseItem
 from .options import DxOptions, add_options, run_config, tokens_from_environment
@@ -37,6 +49,7 @@ GATHERER_KEY = pytest.StashKey[Gatherer]()
 # that set it up, for the replay of the later cases that use it (their own exchanges do not hold them).
 RUN_FIXTURE_SETUPS = pytest.StashKey[dict[str, list[dict[str, Any]]]]()
 RUN_PREFIX_INPUT = "dx_run_prefix"
+DEADLINE_INPUT = "dx_deadline_at"     # the run's deadline as a time.time() value, the same in every worker
 PROFILE_PROBE_TIMEOUT_S = 10.0
 
 
@@ -54,11 +67,15 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, description in STATIC_MARKERS:
         config.addinivalue_line("markers", f"{name}: {description}")
     options = DxOptions.from_config(config)
+    _guard_outputs(config)
     if _is_worker(config):
         run_prefix = config.workerinput[RUN_PREFIX_INPUT]
+        deadline_at = config.workerinput.get(DEADLINE_INPUT)
     else:
         # One prefix for the whole run: every xdist worker gets it through its workerinput.
         run_prefix = new_run_prefix()
+        # The deadline counts from here, the start of the run (the workers get it as a time, not a duration).
+        deadline_at = time.time() + options.deadline if options.deadline else None
         gatherer = Gatherer(options.server or "", options.embedded, tokens_from_environment().values(),
                             expectations=read_expectations(options))
         if not config.option.collectonly:
@@ -76,7 +93,15 @@ def pytest_configure(config: pytest.Config) -> None:
         add_environment(config, gatherer)
     if _is_worker(config):
         fuzz_plan.configure(config, options)
-    config.stash[STATE_KEY] = ProcessState(config, options, run_prefix)
+    config.stash[STATE_KEY] = ProcessState(config, options, run_prefix, deadline_at=deadline_at)
+
+
+def _guard_outputs(config: pytest.Config) -> None:
+    """The tokens are scrubbed from this process's logs, warnings, stdout and stderr until pytest ends (in
+    xdist workers too, whose stderr is the terminal's; under `dxconform run` the run's guard is reused)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(guard_outputs(tokens_from_environment().values()))
+    config.add_cleanup(stack.close)
 
 
 def _probe_profiles(config: RunConfig) -> tuple[dict[str, Any], float]:
@@ -93,6 +118,7 @@ def _probe_profiles(config: RunConfig) -> tuple[dict[str, Any], float]:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     node.workerinput[RUN_PREFIX_INPUT] = state_of(node.config).run_prefix
+    node.workerinput[DEADLINE_INPUT] = state_of(node.config).deadline_at
     node.workerinput[fuzz_plan.SEED_INPUT] = fuzz_plan.plan_of(node.config).seed
 
 
@@ -166,7 +192,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         replay = _replay_record(item, result)
         if replay is not None:
             record[reproduction.REPLAY_KEY] = replay
-    text = scrub_text(json.dumps(record), tokens_from_environment().values())
+    text = json.dumps(redactor(tokens_from_environment().values()).scrub_json(record))
     setattr(report, RESULT_ATTRIBUTE, text)
     if result.outcome in (Outcome.FAILED, Outcome.ERROR):
         report.sections.append(("dxconform: reproduce", _reproduce_text(item, json.loads(text))))
@@ -249,7 +275,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         state.close()
     finally:
         output = {LEDGER_KEY: state.ledger_json, CLEANUP_KEY: list(state.cleanup_failures),
-                  KEPT_KEY: _kept(state)}
+                  KEPT_KEY: _kept(state), STOPPED_KEY: state.stopped_json}
         if _is_worker(config):
             config.workeroutput.update(output)
         else:

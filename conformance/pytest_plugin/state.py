@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from ..engine import RunSession
 from ..gate import Expectation, ExpectationsError, load_expectations
+from ..model import NotRunReason
 from .fuzz_plan import plan_of
 from .options import DxOptions, run_config
 from .suite import LoadedSuite, load
@@ -27,6 +29,8 @@ class ProcessState:
     _expectations: dict[str, Expectation] | None = None
     cleanup_failures: list[str] = field(default_factory=list)
     _closed: bool = False
+    deadline_at: float | None = None       # the run's --dx-deadline as a time.time() value (None: no deadline)
+    not_run: dict[str, int] = field(default_factory=dict)   # NotRunReason value -> cases this process skipped
 
     def loaded(self) -> LoadedSuite:
         if self._loaded is None:
@@ -42,9 +46,30 @@ class ProcessState:
     def session(self) -> RunSession:
         if self._session is None:
             suite = self.loaded().suite
-            config = run_config(self.options, self.run_prefix, seed=plan_of(self.config).seed)
+            processes = int(getattr(self.config, "workerinput", {}).get("workercount", 1))
+            config = run_config(self.options, self.run_prefix, seed=plan_of(self.config).seed, processes=processes)
             self._session = RunSession(config, suite)
         return self._session
+
+    def stop_reason(self) -> tuple[NotRunReason, str] | None:
+        """Why a case must not start: the run's deadline passed, or the server stopped answering (the
+        transport's breaker tripped); None while the run goes on."""
+        if self.deadline_at is not None and time.time() >= self.deadline_at:
+            return NotRunReason.DEADLINE, f"not run: the run's deadline passed (--deadline {self.options.deadline:g} s)"
+        stopped = self._session.stopped_answering if self._session is not None else None
+        if stopped is not None:
+            return NotRunReason.SERVER_STOPPED, f"not run: {stopped}"
+        return None
+
+    def count_not_run(self, reason: NotRunReason) -> None:
+        self.not_run[reason.value] = self.not_run.get(reason.value, 0) + 1
+
+    @property
+    def stopped_json(self) -> dict[str, Any]:
+        """What this process hands the controller about a stopped run: the breaker's cause (or None) and how
+        many cases it did not run, by reason."""
+        breaker = self._session.stopped_answering if self._session is not None else None
+        return {"breaker": breaker, "not_run": dict(self.not_run)}
 
     @property
     def ledger_json(self) -> dict[str, Any] | None:

@@ -12,11 +12,13 @@ import secrets
 import traceback
 from typing import Any
 
-from . import errors, faults
+from . import budget, errors, faults, json_input
 from .context import Context, Settings
 from .db import Database, dumps, now_ms
 from .handlers import CONTENT_ROUTES, RouteSpec, load_all
 from .ids import HASH_CLASSES, id_class
+from .limits import ServerLimits
+from .worker import HandlerThread
 
 log = logging.getLogger("dxconform.refserver")
 
@@ -25,11 +27,21 @@ NEW_CLASSES = HASH_CLASSES | {"org", "user"}
 # A user ID in handle form, `user-<handle>`, as `dxconform serve --user NAME:TOKEN` names its users.
 HANDLE_USER = re.compile(r"^user-[A-Za-z0-9._-]+$")
 JSON_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
+# What a web page of an allowed origin may send with an API call (the answer to a CORS preflight).
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type"
 
 
-def _reject_constant(name: str):
-    # Python's json accepts NaN and Infinity; RFC 4627/8259 JSON does not.
-    raise ValueError(f"{name} is not a JSON value")
+# The body did not arrive within the body timeouts (limits.ServerLimits); not a platform error type.
+RequestTimeout = type("RequestTimeout", (errors.DXError,), {"type": "RequestTimeout", "status": 408})
+# Bodies larger than this are parsed on a pool thread before their turn on the handler thread; smaller ones
+# parse in microseconds, less than the hop to another thread costs.
+PARSE_ASIDE_BYTES = 64 * 1024
+# Answers after which the connection must close: the rest of the body was never read.
+CLOSE = {"Connection": "close"}
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its body was complete: nothing to answer."""
 
 
 class Response:
@@ -44,7 +56,13 @@ def json_response(status: int, payload: Any, extra: dict[str, str] | None = None
     headers.append((b"x-request-id", f"{now_ms()}-{secrets.randbelow(10**6):06d}".encode()))
     for k, v in (extra or {}).items():
         headers.append((k.lower().encode("latin-1"), str(v).encode("latin-1")))
-    return Response(status, json.dumps(payload, separators=(",", ":")).encode(), headers)
+    try:
+        body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    except (ValueError, RecursionError):  # never invalid JSON on the wire: NaN, infinity, too deep
+        log.error("unserializable answer\n%s", traceback.format_exc())
+        body = json.dumps(errors.InternalError("the answer could not be written as JSON").envelope()).encode()
+        status = 500
+    return Response(status, body, headers)
 
 
 def error_response(exc: errors.DXError) -> Response:
@@ -55,14 +73,29 @@ def error_response(exc: errors.DXError) -> Response:
 
 
 class RefServerApp:
-    """ASGI callable. Handlers are synchronous and run on the event loop, one at a time."""
+    """ASGI callable. Handlers are synchronous and run one at a time on one handler thread (worker.py), each
+    within the time budget of `limits`; the event loop only reads bodies and writes answers."""
 
-    def __init__(self, db: Database | None = None, settings: Settings | None = None):
+    def __init__(self, db: Database | None = None, settings: Settings | None = None,
+                 limits: ServerLimits | None = None):
         self.settings = settings or Settings()
+        self.limits = limits or ServerLimits()
         self.db = db or Database()
         self.faults = faults.select(self.settings.faults)
         self.routes = self._with_faults(dict(load_all()))
         self._ensure_users()
+        self.budget = budget.Budget()
+        self.db.interrupt_when(self.budget.expired)
+        self.handlers = HandlerThread(self.budget)
+        # Faults that rewrite requests must see the raw body, so the body is then parsed on the handler thread.
+        self._parse_early = not any(f.request is not None for f in self.faults)
+        # Bytes of the bodies being received now (limits.body_bytes_in_flight); touched on the event loop only.
+        self._body_bytes = 0
+
+    def close(self) -> None:
+        """Stop the handler thread (ending the running request's budget) and close the store."""
+        self.handlers.stop()
+        self.db.close()
 
     def _with_faults(self, routes: dict[str, RouteSpec]) -> dict[str, RouteSpec]:
         for f in self.faults:
@@ -76,12 +109,7 @@ class RefServerApp:
         return routes
 
     def _ensure_users(self) -> None:
-        with self.db.transaction() as conn:
-            for name, token in self.settings.users.items():
-                conn.execute(
-                    "INSERT INTO users(id, token) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET token = excluded.token",
-                    (f"user-{name}", token),
-                )
+        self.db.replace_users({f"user-{name}": token for name, token in self.settings.users.items()})
 
     # -- ASGI -------------------------------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -96,42 +124,86 @@ class RefServerApp:
         if scope["type"] != "http":
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await self._read_body(receive)
+        held = [0]  # this request's share of self._body_bytes, given back once it is answered
+        try:
+            await self._serve(scope, receive, send, headers, held)
+        finally:
+            self._body_bytes -= held[0]
+
+    async def _serve(self, scope, receive, send, headers: dict[str, str], held: list[int]) -> None:
+        try:
+            body = await self._read_body(receive, held)
+        except _ClientGone:
+            return
+        except errors.DXError as exc:
+            response = error_response(exc)
+            await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        # The URLs handed out name the address the request arrived on, never the request's Host header.
         server_host, server_port = scope.get("server") or ("127.0.0.1", 0)
-        host = headers.get("host") or f"{server_host}:{server_port}"
-        base_url = f"{scope.get('scheme', 'http')}://{host}"
+        host = f"[{server_host}]" if ":" in server_host else server_host
+        base_url = f"{scope.get('scheme', 'http')}://{host}:{server_port}"
         client_ip = (scope.get("client") or ("", 0))[0]
         for f in self.faults:
             if f.stall and scope["path"].endswith(f.stall[0]):
                 await asyncio.sleep(f.stall[1])
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
-        if body is None:
-            response = error_response(errors.InvalidInput("request body too large"))
-        else:
-            response = self.handle(scope["method"], scope["path"], headers, body, base_url, client_ip)
+        response = await self._respond(scope["method"], scope["path"], headers, body, base_url, client_ip)
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _read_body(self, receive) -> bytes | None:
+    async def _read_body(self, receive, held: list[int]) -> bytes:
+        """The whole body, within the size limit, the body timeouts and the bytes all bodies may hold at once
+        (DXError, with Connection: close); `held[0]` counts its bytes in self._body_bytes."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.limits.body_seconds
         chunks, size = [], 0
         while True:
-            message = await receive()
+            wait = min(self.limits.body_idle_seconds, give_up - loop.time())
+            try:
+                message = await asyncio.wait_for(receive(), max(wait, 0.0))
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"the request body did not arrive in time (limits: {self.limits.body_seconds:g} s in all, "
+                    f"pauses up to {self.limits.body_idle_seconds:g} s)", headers=CLOSE) from None
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
             chunk = message.get("body", b"")
             size += len(chunk)
+            if self._body_bytes + len(chunk) > self.limits.body_bytes_in_flight:
+                raise errors.ServiceUnavailable(
+                    "the server is receiving too many request bodies at once (limit: "
+                    f"{self.limits.body_bytes_in_flight} bytes in all); retry later",
+                    headers={**CLOSE, "Retry-After": "1"})
+            self._body_bytes += len(chunk)
+            held[0] += len(chunk)
             if size > self.settings.max_body_bytes:
-                return None
+                raise errors.InvalidInput(f"the request body is larger than the limit of "
+                                          f"{self.settings.max_body_bytes} bytes", headers=CLOSE)
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
 
+    async def _respond(self, method: str, path: str, headers: dict[str, str], body: bytes, base_url: str,
+                       client_ip: str) -> Response:
+        """The answer, computed on the handler thread; a large API body is parsed beforehand on a pool thread,
+        so neither the event loop nor the requests queued behind this one wait for its parse."""
+        parsed = None
+        if self._parse_early and len(body) > PARSE_ASIDE_BYTES and method == "POST" and not path.startswith("/_dx/"):
+            parsed = await asyncio.to_thread(json_input.Parsed.of, body)
+        return await self.handlers.call(self.handle, method, path, headers, body, base_url, client_ip, parsed)
+
     # -- protocol ---------------------------------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes, base_url: str,
-               client_ip: str = "") -> Response:
+               client_ip: str = "", parsed: json_input.Parsed | None = None) -> Response:
+        """One request, on the handler thread, within its time budget. `parsed`: the body already parsed."""
         for f in self.faults:
             if f.request is not None:
                 method, path, headers, body = f.request(method, path, headers, body)
-        response = self._handle(method, path, headers, body, base_url, client_ip)
+        with self.budget.running(self.limits.request_seconds):
+            response = self._handle(method, path, headers, body, base_url, client_ip, parsed)
         if not path.startswith("/_dx/"):
             for f in self.faults:
                 if f.response is not None:
@@ -140,7 +212,7 @@ class RefServerApp:
         return response
 
     def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes, base_url: str,
-                client_ip: str) -> Response:
+                client_ip: str, parsed: json_input.Parsed | None = None) -> Response:
         try:
             if path.startswith("/_dx/"):
                 return self._content(method, path, headers, body, base_url)
@@ -150,7 +222,7 @@ class RefServerApp:
                 raise errors.MethodNotAllowed(f"{method} is not allowed; every API method is a POST")
             spec, subject = self._resolve(path)
             user = self._authenticate(headers) if spec.needs_auth else self._optional_user(headers)
-            payload = self._parse_body(headers, body)
+            payload = self._parse_body(headers, body, parsed)
             if spec.input_mapping and not isinstance(payload, dict):
                 raise errors.InvalidInput("The input is not a hash (JSON object)")
             ctx = Context(self.db, self.settings, spec.route, user, subject, now_ms(), headers, base_url,
@@ -158,12 +230,16 @@ class RefServerApp:
             response = json_response(200, self._call(spec, ctx, payload))
         except errors.DXError as exc:
             response = error_response(exc)
-        except Exception:  # a bug of ours: still an envelope, never an HTML page
-            log.error("internal error on %s %s\n%s", method, path, traceback.format_exc())
-            response = error_response(errors.InternalError("internal error in the reference server"))
+        except Exception:
+            if self.budget.expired():  # SQLite interrupted by the budget, or a loop stopped by it
+                response = error_response(self.budget.error())
+            else:  # a bug of ours: still an envelope, never an HTML page
+                log.error("internal error on %s %s\n%s", method, path, traceback.format_exc())
+                response = error_response(errors.InternalError("internal error in the reference server"))
         origin = headers.get("origin")
-        if origin and method == "POST":
+        if origin in self.settings.cors_origins and method == "POST":
             response.headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
+            response.headers.append((b"vary", b"Origin"))
         return response
 
     def _resolve(self, path: str) -> tuple[RouteSpec, str | None]:
@@ -187,17 +263,21 @@ class RefServerApp:
         return spec, instance
 
     def _token_user(self, headers: dict[str, str]) -> str | None:
-        auth = headers.get("authorization", "")
+        auth = headers.get("authorization")
+        if auth is None:
+            return self._fault_user("missing")
         scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        row = self.db.conn.execute("SELECT id FROM users WHERE token = ?", (token.strip(),)).fetchone()
-        return row["id"] if row else None
+        user = self.db.user_of_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        return user or self._fault_user("unknown")
+
+    def _fault_user(self, token: str) -> str | None:
+        """The user a fault takes a `missing` or `unknown` token for (faults/registry.py), else None."""
+        return next((f.token_taken_as for f in self.faults if token in f.tokens_taken), None)
 
     def _authenticate(self, headers: dict[str, str]) -> str:
-        if "authorization" not in headers:
-            raise errors.InvalidAuthentication("Authentication is required: send Authorization: Bearer <token>")
         user = self._token_user(headers)
+        if user is None and "authorization" not in headers:
+            raise errors.InvalidAuthentication("Authentication is required: send Authorization: Bearer <token>")
         if user is None:
             raise errors.InvalidAuthentication("The token could not be found")
         return user
@@ -206,14 +286,11 @@ class RefServerApp:
         return self._token_user(headers)
 
     @staticmethod
-    def _parse_body(headers: dict[str, str], body: bytes) -> Any:
+    def _parse_body(headers: dict[str, str], body: bytes, parsed: json_input.Parsed | None = None) -> Any:
         content_type = headers.get("content-type")
         if content_type is not None and content_type.split(";")[0].strip().lower() != "application/json":
             raise errors.MalformedJSON(f"Content-Type must be absent or application/json, not {content_type!r}")
-        try:
-            return json.loads(body, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.MalformedJSON(f"The request body is not valid JSON: {exc}") from None
+        return parsed.value() if parsed is not None else json_input.parse(body)
 
     def _call(self, spec: RouteSpec, ctx: Context, payload: Any) -> Any:
         with self.db.transaction():
@@ -244,15 +321,14 @@ class RefServerApp:
         )
         return result
 
-    @staticmethod
-    def _preflight(headers: dict[str, str]) -> Response:
+    def _preflight(self, headers: dict[str, str]) -> Response:
         if headers.get("access-control-request-method", "").upper() != "POST":
             raise errors.MethodNotAllowed("CORS preflight is accepted only for POST")
         extra = {"Access-Control-Allow-Methods": "POST"}
-        if "origin" in headers:
-            extra["Access-Control-Allow-Origin"] = headers["origin"]
-        if "access-control-request-headers" in headers:
-            extra["Access-Control-Allow-Headers"] = headers["access-control-request-headers"]
+        if headers.get("origin") in self.settings.cors_origins:
+            # Only the request headers an API call needs, whatever the preflight asks for.
+            extra.update({"Access-Control-Allow-Origin": headers["origin"], "Vary": "Origin",
+                          "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS})
         return json_response(200, {}, extra)
 
     def _content(self, method: str, path: str, headers: dict[str, str], body: bytes, base_url: str) -> Response:

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from .db import Database
+from .limits import MAX_BODY_BYTES
+
+# The published tokens of `dxconform serve --fixed-tokens`, for tests and doc pages: anyone can read them, so
+# a server started with them serves anyone who can reach it. Without the option every token is random.
+FIXED_TOKENS = {"alice": "alice-token", "bob": "bob-token"}
+# The origin the suite's CORS cases send (cases/url-forms/query-and-cors.yaml), allowed unless --cors says
+# otherwise: under .invalid, a name that never resolves (RFC 6761), so no web page can have it.
+SUITE_ORIGIN = "https://dxconform.invalid"
+
+
+# What every random token starts with: a leaked one is recognisable (by secret scanners, and by the tests that
+# require no output file to hold the embedded server's tokens).
+TOKEN_PREFIX = "dxref_"
+
+
+def random_token() -> str:
+    """A fresh bearer token: the prefix, then 32 URL-safe characters (192 bits from the system's CSPRNG)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(24)
+
+
+def random_tokens() -> dict[str, str]:
+    """The default users, alice and bob, each with a random token."""
+    return {name: random_token() for name in FIXED_TOKENS}
 
 
 @dataclass
@@ -21,9 +45,12 @@ class Settings:
     maximum_num_parts: int = 10_000
     maximum_file_size: int = 5 * 1024 * 1024 * 1024 * 1024
     empty_last_part_allowed: bool = True
-    # Largest request body the API accepts (bytes); larger answers MalformedJSON... see app.
-    max_body_bytes: int = 64 * 1024 * 1024
-    users: dict[str, str] = field(default_factory=lambda: {"alice": "alice-token", "bob": "bob-token"})
+    # Largest request body the API accepts (bytes); a larger one is refused, naming the limit (limits.py).
+    max_body_bytes: int = MAX_BODY_BYTES
+    # The users and their tokens (name -> token, in clear: printed at start; the store keeps SHA-256 digests).
+    users: dict[str, str] = field(default_factory=random_tokens)
+    # Origins whose web pages may call the server (CORS); a request with any other Origin is refused.
+    cors_origins: tuple[str, ...] = (SUITE_ORIGIN,)
     # Names of deliberate faults to switch on (faults/); empty for a conforming server.
     faults: frozenset[str] = frozenset()
     # Delay added to every answer (ms), as a remote server's network latency: benchmarks/parallel.py. It is

@@ -1,22 +1,24 @@
 """SQLite storage: the schema, the connection, transactions. No HTTP and no API rules here.
 
-All access happens on the server's event-loop thread, one request at a time, so each request is one
-transaction and concurrent clients can never interleave inside a request.
+All access happens on the server's one handler thread (worker.py), one request at a time, so each request is
+one transaction and concurrent clients can never interleave inside a request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
+CREATE TABLE IF NOT EXISTS users (      -- exactly the configured users, rewritten at every start
     id TEXT PRIMARY KEY,                  -- user-<handle>
-    token TEXT UNIQUE NOT NULL
+    token_sha256 TEXT UNIQUE NOT NULL     -- hex SHA-256 of the bearer token; the token itself is never stored
 );
 CREATE TABLE IF NOT EXISTS containers (
     id TEXT PRIMARY KEY,                  -- project-xxxx | container-xxxx
@@ -107,12 +109,30 @@ CREATE TABLE IF NOT EXISTS transfers (     -- upload/download URLs handed out: t
 """
 
 
+# The database file and SQLite's companions of it (WAL mode): each readable by its owner only.
+FILE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def private_file(path: str) -> None:
+    """Create `path` (if missing) and its existing SQLite companions with mode 0600, or set them to 0600. SQLite
+    gives the -wal and -shm files it creates later the mode of the database file."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in FILE_SUFFIXES:
+        if os.path.exists(path + suffix):
+            os.chmod(path + suffix, 0o600)
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: nothing that is not JSON (NaN, infinity) is ever stored.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def loads(text: str | None) -> Any:
@@ -124,7 +144,9 @@ class Database:
 
     def __init__(self, path: str | None = None):
         self.path = path or ":memory:"
-        # The server touches the connection only from its event-loop thread; tests may build the
+        if path:
+            private_file(path)
+        # The server touches the connection only from its handler thread; tests may build the
         # Database in another thread, hence check_same_thread=False.
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
@@ -133,7 +155,38 @@ class Database:
             # WAL + synchronous=NORMAL: a committed request survives kill -9 of the server process.
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._drop_clear_tokens()
         self.conn.executescript(SCHEMA)
+
+    def _drop_clear_tokens(self) -> None:
+        """A file written before tokens were hashed has users(id, token): drop that table, overwriting its
+        pages (secure_delete) and checkpointing the WAL, so no token stays in the file in clear. The users are
+        rewritten from the configuration at start anyway (replace_users)."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(users)")}
+        if "token" not in columns:
+            return
+        self.conn.execute("PRAGMA secure_delete = ON")
+        self.conn.execute("DROP TABLE users")
+        if self.path != ":memory:":
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.execute("PRAGMA secure_delete = OFF")
+
+    def replace_users(self, tokens: dict[str, str]) -> None:
+        """The users table becomes exactly `tokens` (user ID -> bearer token), each token stored as its SHA-256:
+        a user left out of the configuration no longer exists, nor authenticates, after a restart."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM users")
+            conn.executemany("INSERT INTO users(id, token_sha256) VALUES (?, ?)",
+                             [(user, token_sha256(token)) for user, token in tokens.items()])
+
+    def user_of_token(self, token: str) -> str | None:
+        row = self.conn.execute("SELECT id FROM users WHERE token_sha256 = ?", (token_sha256(token),)).fetchone()
+        return row["id"] if row else None
+
+    def interrupt_when(self, expired: Callable[[], bool], every: int = 10_000) -> None:
+        """Make a running statement fail (sqlite3.OperationalError "interrupted") once `expired()` is true;
+        asked every `every` SQLite VM instructions."""
+        self.conn.set_progress_handler(lambda: 1 if expired() else 0, every)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

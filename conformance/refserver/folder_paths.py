@@ -1,24 +1,11 @@
-"""Folder path rules and tree operations inside one container: limits, direct subfolders, moving a subtree."""
+"""Folder tree operations inside one container: direct subfolders, moving a subtree (within the limits)."""
 
 from __future__ import annotations
 
 from .containers import folder_exists, subtree_like
 from .context import Context
-from .errors import InvalidInput, InvalidState
-
-# Docs "Folders and Deletion" (newer text): names of 1..2048 characters, paths under 10,240 characters,
-# at most 128 levels of nesting.
-MAX_NAME_CHARS = 2048
-MAX_PATH_CHARS = 10_240
-MAX_DEPTH = 128
-
-
-def check_limits(path: str, key: str) -> None:
-    """InvalidInput if a normalised path breaks the documented size limits."""
-    names = [p for p in path.split("/") if p]
-    if len(path) >= MAX_PATH_CHARS or len(names) > MAX_DEPTH or any(len(n) > MAX_NAME_CHARS for n in names):
-        raise InvalidInput(f'key "{key}" of input names a folder path beyond the limits (names up to '
-                           f"{MAX_NAME_CHARS} characters, paths under {MAX_PATH_CHARS}, {MAX_DEPTH} levels)")
+from .errors import InvalidState
+from .validate import check_folder_limits
 
 
 def subfolders(ctx: Context, container_id: str, path: str) -> list[str]:
@@ -54,7 +41,7 @@ def move_tree(ctx: Context, container_id: str, source: str, target: str) -> None
         raise InvalidState(f"A folder {target!r} already exists in {container_id}")
     paths = subtree(ctx, container_id, source)
     for path in paths:
-        check_limits(rebase(path, source, target), "destination")
+        check_folder_limits(rebase(path, source, target), "destination")
     below = subtree_like(source)
     for table, column in (("folders", "path"), ("copies", "folder")):
         ctx.conn.execute(

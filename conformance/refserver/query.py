@@ -4,6 +4,11 @@ Pure functions of the input: nothing here touches the database. Each checker rai
 value and returns either a value ready for SQL or a predicate over stored metadata.
 Sources: docs "Search" (regexp and glob rules, pagination), dxpy bindings/search.py (what clients send),
 digest 5.1.
+
+Name patterns never backtrack without bound: globs and regexps run on RE2 (google-re2), whose matching time
+is linear in the name. A regexp RE2 cannot run (the `x` flag, backreferences, lookaround) runs on the
+`regex` package with a timeout: the request's remaining time budget (budget.py), at most
+FALLBACK_MATCH_SECONDS per name; past it the request is refused with InvalidInput.
 """
 
 from __future__ import annotations
@@ -13,8 +18,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+import re2
+import regex
+
+from . import budget
 from .access import LEVELS, RANK
 from .errors import InvalidInput
+from .limits import MAX_PATTERN_CHARS
 from .validate import normalize_folder
 
 # dxpy grows its pages up to 1000 and never asks for more; a larger limit is clamped, not refused, because
@@ -24,11 +34,13 @@ PERMISSION_LEVELS = LEVELS[1:]  # VIEW .. ADMINISTER; NONE is not something one 
 OBJECT_STATES = ("open", "closing", "closed", "any")
 VISIBILITIES = ("visible", "hidden", "either")
 ARCHIVAL_STATES = ("live", "archival", "archived", "unarchiving", "any")
-# Regexp flags a client may pass: PCRE's i, m, s, x map onto Python's re flags of the same meaning.
-REGEXP_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-# Nested quantifiers such as (a+)+ backtrack catastrophically in Python's re (PCRE has limits built in);
-# refusing them is cheaper than a timeout and no real name filter needs them.
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)\s*[+*{]")
+# Regexp flags a client may pass: PCRE's i, m, s, x. RE2 takes i, m and s inline; x needs the fallback.
+REGEXP_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+RE2_FLAGS = frozenset("ims")
+# The longest one name may take to match a regexp on the backtracking fallback engine.
+FALLBACK_MATCH_SECONDS = 0.5
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is an answer, not a line on stderr
 
 NameMatcher = Callable[[str], bool]
 SetMatcher = Callable[[Collection[str]], bool]
@@ -41,7 +53,8 @@ def _is_int(value: Any) -> bool:
 
 # -- names -----------------------------------------------------------------------------------------------
 def glob_to_regex(pattern: str) -> str:
-    """A glob (`*` any run, `?` one character, `\\` escapes the next character; no `[]`) as a regex."""
+    """A glob (`*` any run, `?` one character, `\\` escapes the next character; no `[]`) as a regex (the
+    syntax RE2 and Python's re share)."""
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]
@@ -54,20 +67,54 @@ def glob_to_regex(pattern: str) -> str:
     return "".join(out)
 
 
-def compile_regexp(pattern: Any, flags: Any, key: str) -> re.Pattern:
-    if not isinstance(pattern, str):
-        raise InvalidInput(f'expected key "{key}.regexp" of input to be a string')
+def _pattern(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f'expected key "{key}" of input to be a string')
+    if len(value) > MAX_PATTERN_CHARS:
+        raise InvalidInput(f'key "{key}" of input is longer than the limit of {MAX_PATTERN_CHARS} characters')
+    return value
+
+
+def _re2(pattern: str, flags: str = "") -> Any:
+    """The RE2 program of `pattern` with inline flags, or None if RE2 cannot run it."""
+    try:
+        return re2.compile(f"(?{flags})" + pattern if flags else pattern, _RE2_OPTIONS)
+    except re2.error:
+        return None
+
+
+def regexp_matcher(pattern: Any, flags: Any, key: str) -> NameMatcher:
+    """A predicate: the regexp matches somewhere in the name (PCRE search semantics)."""
+    pattern = _pattern(pattern, f"{key}.regexp")
     if flags is not None and (not isinstance(flags, str) or any(f not in REGEXP_FLAGS for f in flags)):
         raise InvalidInput(f'expected key "{key}.flags" of input to be a string of regexp flags among "imsx"')
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise InvalidInput(f'the regular expression in "{key}.regexp" nests quantifiers, which is not supported')
+    flags = "".join(dict.fromkeys(flags or ""))
+    if set(flags) <= RE2_FLAGS and (program := _re2(pattern, flags)) is not None:
+        return lambda name: program.search(name) is not None
     bits = 0
-    for f in flags or "":
+    for f in flags:
         bits |= REGEXP_FLAGS[f]
     try:
-        return re.compile(pattern, bits)
-    except re.error as exc:
+        fallback = regex.compile(pattern, bits)
+    except (regex.error, OverflowError, RecursionError) as exc:
         raise InvalidInput(f'key "{key}.regexp" of input is not a valid regular expression: {exc}') from None
+    return _bounded(fallback, key)
+
+
+def _bounded(fallback: regex.Pattern, key: str) -> NameMatcher:
+    def matches(name: str) -> bool:
+        own = budget.current()
+        remaining = own.remaining()
+        timeout = FALLBACK_MATCH_SECONDS if remaining is None else min(remaining, FALLBACK_MATCH_SECONDS)
+        try:
+            return fallback.search(name, timeout=timeout) is not None
+        except TimeoutError:
+            if remaining is not None and remaining <= FALLBACK_MATCH_SECONDS:  # the request's budget ran out
+                raise own.error() from None
+            raise InvalidInput(f'the regular expression in "{key}.regexp" took more than the limit of '
+                               f"{FALLBACK_MATCH_SECONDS:g} s to match one name (it needs the backtracking "
+                               "engine: the x flag, a backreference or lookaround); simplify it") from None
+    return matches
 
 
 def name_matcher(value: Any, key: str = "name") -> NameMatcher:
@@ -78,13 +125,12 @@ def name_matcher(value: Any, key: str = "name") -> NameMatcher:
     if isinstance(value, str):
         return value.__eq__
     if isinstance(value, dict) and "glob" in value and "regexp" not in value:
-        if not isinstance(value["glob"], str):
-            raise InvalidInput(f'expected key "{key}.glob" of input to be a string')
-        compiled = re.compile(glob_to_regex(value["glob"]), re.DOTALL)
-        return lambda name: compiled.fullmatch(name) is not None
+        program = _re2(glob_to_regex(_pattern(value["glob"], f"{key}.glob")), "s")
+        if program is None:  # glob_to_regex escapes every metacharacter: cannot happen
+            raise InvalidInput(f'key "{key}.glob" of input is not a valid glob pattern')
+        return lambda name: program.fullmatch(name) is not None
     if isinstance(value, dict) and "regexp" in value and "glob" not in value:
-        compiled = compile_regexp(value["regexp"], value.get("flags"), key)
-        return lambda name: compiled.search(name) is not None
+        return regexp_matcher(value["regexp"], value.get("flags"), key)
     raise InvalidInput(f'expected key "{key}" of input to be a string, or a hash with exactly one of '
                        '"glob" or "regexp"')
 

@@ -11,6 +11,9 @@ import uvicorn
 from .app import RefServerApp
 from .context import Settings
 from .db import Database
+from .guard import RequestGuard
+from .http_protocol import protocol_class
+from .limits import DEFAULT_SERVER_LIMITS, ServerLimits
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -20,20 +23,28 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def make_config(app: RefServerApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's configuration with the app's limits (ServerLimits): header timeout, connection cap. `app` is
+    a RefServerApp or a wrapper of one that holds it as `.app` (guard.RequestGuard); other apps get the
+    default limits."""
+    limits: ServerLimits = getattr(app, "limits", None) or getattr(getattr(app, "app", None), "limits", None) \
+        or DEFAULT_SERVER_LIMITS
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                          timeout_keep_alive=30, timeout_graceful_shutdown=1)
+                          timeout_keep_alive=30, timeout_graceful_shutdown=1,
+                          http=protocol_class(limits.header_seconds, limits.max_connections),
+                          # a backstop only: the protocol closes a connection beyond the cap at once
+                          limit_concurrency=limits.max_connections + 1)
 
 
 class RefServer:
     """The reference server on a loopback port in a daemon thread: `with RefServer() as srv: srv.url`."""
 
     def __init__(self, db_path: str | None = None, settings: Settings | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, limits: ServerLimits | None = None):
         self.settings = settings or Settings()
         self.host = host
         self.port = port or free_port(host)
-        self.app = RefServerApp(Database(db_path), self.settings)
-        self._server = uvicorn.Server(make_config(self.app, self.host, self.port))
+        self.app = RefServerApp(Database(db_path), self.settings, limits)
+        self._server = uvicorn.Server(make_config(RequestGuard(self.app, self.host, self.port), self.host, self.port))
         self._thread: threading.Thread | None = None
 
     @property
@@ -55,9 +66,10 @@ class RefServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
+        self.app.budget.abort()  # a long request ends now, so shutdown need not wait for it
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self.app.db.close()
+        self.app.close()
 
     def __enter__(self) -> RefServer:
         return self.start()
@@ -69,16 +81,17 @@ class RefServer:
 def serve_forever(host: str, port: int, db_path: str | None, settings: Settings) -> None:
     """`dxconform serve`: print the URL and the users once ready, then serve until interrupted."""
     app = RefServerApp(Database(db_path), settings)
-    server = uvicorn.Server(make_config(app, host, port))
+    server = uvicorn.Server(make_config(RequestGuard(app, host, port), host, port))
 
     original_startup = server.startup
 
     async def startup(sockets=None):
         await original_startup(sockets=sockets)
         if server.started:
-            print(f"listening on http://{host}:{port}", flush=True)
+            print(f"listening on http://{f'[{host}]' if ':' in host else host}:{port}", flush=True)
             for name, token in settings.users.items():
                 print(f"user user-{name} token {token}", flush=True)
+            print(f"web pages allowed (CORS): {', '.join(settings.cors_origins) or 'none'}", flush=True)
 
     server.startup = startup
     server.run()

@@ -1,10 +1,15 @@
-"""Input checking, written against the docs by hand (not by loading schemas/, on purpose)."""
+"""Input checking, written against the docs by hand (not by loading schemas/, on purpose).
+
+Sizes and depths come from limits.py; a value beyond one is refused with InvalidInput naming the limit.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from . import limits
 from .errors import InvalidInput
 from .ids import id_class
 
@@ -44,6 +49,9 @@ def string_list(inp: dict, key: str, *, required: bool = False, non_empty_items:
 def name(value: Any, key: str = "name") -> str:
     if not isinstance(value, str) or not value:
         raise InvalidInput(f'expected key "{key}" of input to be a non-empty string')
+    if len(value) > limits.MAX_NAME_CHARS:
+        raise InvalidInput(f'key "{key}" of input is longer than the limit of {limits.MAX_NAME_CHARS} '
+                           "characters")
     if _CONTROL.search(value):
         raise InvalidInput(f'expected key "{key}" of input to contain no control characters')
     return value
@@ -59,11 +67,60 @@ def entity_id(value: Any, key: str, classes: set[str] | frozenset[str] | None = 
 
 
 def normalize_folder(value: Any, key: str = "folder") -> str:
-    """An absolute folder path: runs of '/' collapse, a trailing '/' is dropped; '.' and '..' refused."""
+    """An absolute folder path: runs of '/' collapse, a trailing '/' is dropped; '.' and '..' refused, and
+    so is a path beyond the folder limits (check_folder_limits)."""
     if not isinstance(value, str) or not value.startswith("/"):
         raise InvalidInput(f'expected key "{key}" of input to be a string starting with "/"')
     parts = [p for p in value.split("/") if p]
     for p in parts:
         if p in (".", "..") or _CONTROL.search(p):
             raise InvalidInput(f'key "{key}" of input is not a valid folder path')
-    return "/" + "/".join(parts)
+    path = "/" + "/".join(parts)
+    check_folder_limits(path, key)
+    return path
+
+
+def check_folder_limits(path: str, key: str) -> None:
+    """InvalidInput if a path breaks the folder limits (docs "Folders and Deletion")."""
+    names = [p for p in path.split("/") if p]
+    if len(path) >= limits.MAX_PATH_CHARS or len(names) > limits.MAX_FOLDER_DEPTH or \
+            any(len(n) > limits.MAX_FOLDER_NAME_CHARS for n in names):
+        raise InvalidInput(f'key "{key}" of input names a folder path beyond the limits (names up to '
+                           f"{limits.MAX_FOLDER_NAME_CHARS} characters, paths under {limits.MAX_PATH_CHARS}, "
+                           f"{limits.MAX_FOLDER_DEPTH} levels)")
+
+
+def details_within_limits(value: Any, key: str = "details") -> Any:
+    """`value` unchanged if it is within the details limits (compact UTF-8 JSON size, nesting depth).
+
+    The characters of its strings and keys are a lower bound of its size, so details far too large are
+    refused without being serialised (which would hold the GIL for as long as it takes)."""
+    stack = [(value, 1)]
+    characters = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            characters += len(node)
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > limits.MAX_DETAILS_DEPTH:
+            raise InvalidInput(f'key "{key}" of input nests deeper than the limit of '
+                               f"{limits.MAX_DETAILS_DEPTH} levels")
+        if isinstance(node, dict):
+            characters += sum(map(len, node))
+            children = node.values()
+        else:
+            children = node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list, str)))
+    if characters > limits.MAX_DETAILS_BYTES:
+        _details_too_large(key, f"at least {characters}")
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > limits.MAX_DETAILS_BYTES:
+        _details_too_large(key, str(size))
+    return value
+
+
+def _details_too_large(key: str, size: str) -> None:
+    raise InvalidInput(f'key "{key}" of input is {size} bytes as JSON, more than the limit of '
+                       f"{limits.MAX_DETAILS_BYTES} bytes")

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from ..model import Level, Outcome, UnsupportedReason
+from ..model import Level, NotRunReason, Outcome, UnsupportedReason
 from .html_kit import coloured, esc
 from .tallies import (
     NOT_IMPLEMENTED,
@@ -33,6 +33,9 @@ def cause_anchor(index: int) -> str:
     return f"dx-cause-{index + 1}"
 
 
+INCOMPLETE = "incomplete"    # the verdict of a run that stopped before it ran everything (results.json `stopped`)
+
+
 def gate_verdict(document: Mapping[str, Any]) -> tuple[str, str]:
     """(verdict word, one line): the run's verdict as the exit code sees it (a failed or errored MUST result
     fails it)."""
@@ -40,6 +43,10 @@ def gate_verdict(document: Mapping[str, Any]) -> tuple[str, str]:
     must = score(tally(r for r in results if r["level"] == Level.MUST.value))
     overall = score(document["summary"])
     others = overall.failing - must.failing
+    stopped = document.get("stopped")
+    if stopped:   # no verdict on a run that did not run everything (it exits 2)
+        failing = f"; {must.failing} MUST failure(s) in what ran" if must.failing else ""
+        return INCOMPLETE, f"the run stopped: {stopped['message']}; {stopped['not_run']} not run{failing}"
     if must.failing:
         return "fail", f"{must.failing} MUST failure(s)" + (f", {others} SHOULD/MAY failure(s)" if others else "")
     word = "known failures" if overall.known_failing else "pass" if overall.passing else overall.verdict
@@ -90,6 +97,10 @@ def root_causes_list(document: Mapping[str, Any]) -> str:
             "</ol>")
 
 
+NOT_RUN_REASONS = {NotRunReason.DEADLINE.value: "the run's deadline passed first (--deadline)",
+                   NotRunReason.SERVER_STOPPED.value: "the server had stopped answering (the breaker tripped)"}
+
+
 def not_tested_lines(document: Mapping[str, Any]) -> list[str]:
     """What the run did not test, one line a kind: unsupported by reason, not-applicable checks, profiles not
     implemented, skipped results."""
@@ -108,7 +119,11 @@ def not_tested_lines(document: Mapping[str, Any]) -> list[str]:
     if missing:
         lines.append(f"{len(missing)} profile(s) not implemented (neither claimed nor detected): "
                      + ", ".join(missing))
-    skipped = sum(1 for r in results if r["outcome"] == Outcome.SKIPPED.value)
+    not_run = Counter(r["reason"] for r in results if r["outcome"] == Outcome.SKIPPED.value
+                      and r.get("reason") in NOT_RUN_REASONS)
+    for reason, count in not_run.most_common():
+        lines.append(f"{count} not run: {NOT_RUN_REASONS[reason]}")
+    skipped = sum(1 for r in results if r["outcome"] == Outcome.SKIPPED.value) - sum(not_run.values())
     if skipped:
         lines.append(f"{skipped} skipped (not selected in this run)")
     return lines

@@ -17,6 +17,7 @@ COLOURS = {
     "passed": ("#1b5e20", "#e3f3e4"), "pass": ("#1b5e20", "#c8e6c9"),
     "failed": ("#b71c1c", "#fde3e3"), "fail": ("#b71c1c", "#f8c4c4"),
     "error": ("#8a3b00", "#fde9d6"),
+    "incomplete": ("#8a3b00", "#ffe0b2"),
     "unsupported": ("#37474f", "#e4eaee"), "skipped": ("#555555", "#eeeeee"),
     "flaky": ("#6d4c00", "#fff3c4"), "xfailed": ("#4a148c", "#efe3f7"), "xpassed": ("#004d40", "#d9f2ee"),
     "known failures": ("#4a148c", "#e6d4f2"), "not run": ("#757575", "#f5f5f5"), "n/a": ("#757575", "#f5f5f5"),
@@ -62,8 +63,12 @@ STYLE = """
 """
 
 
+# Control characters HTML forbids in text (a server's answer may hold them): each shows as U+FFFD.
+_NOT_HTML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)], "\ufffd")
+
+
 def esc(value: Any) -> str:
-    return escape(str(value), quote=True)
+    return escape(str(value), quote=True).translate(_NOT_HTML)
 
 
 def shown_json(value: Any) -> str:

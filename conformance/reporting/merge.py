@@ -10,6 +10,7 @@ from ..gate import Expectation, apply_to_json
 from ..gate.known_failures import EXPECTED_KEY
 from .results_json import CHECK_KIND, PROFILE_KIND, build_document
 
+STOPPED_KEY = "stopped"   # results.json: the run ended before every case ran (gather.py)
 SHARD_KEY = "shard"
 _WORST = ("error", "failed", "xpassed", "flaky", "xfailed", "passed", "unsupported", "not-applicable", "skipped")
 
@@ -85,9 +86,25 @@ def merge_documents(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         case_results=cases.values(), check_results=_check_results(documents, sections),
         profile_results=profiles.values(), profiles=first.get("profiles"))
     for key, value in first.items():   # other top-level sections of a run (e.g. fuzzing's) carry over
-        if key not in merged and key != SHARD_KEY:
+        if key not in merged and key not in (SHARD_KEY, STOPPED_KEY):
             merged[key] = value
+    stopped = merged_stop([d[STOPPED_KEY] for d in documents if d.get(STOPPED_KEY)])
+    if stopped is not None:
+        merged[STOPPED_KEY] = stopped
     return merged
+
+
+def merged_stop(stops: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The `stopped` section of shards joined: a shard that stopped (deadline, a server that stopped answering)
+    leaves the whole run without a verdict; the first shard's cause is told, the cases not run are summed."""
+    if not stops:
+        return None
+    by_reason: dict[str, int] = {}
+    for stop in stops:
+        for reason, count in stop.get("not_run_by_reason", {}).items():
+            by_reason[reason] = by_reason.get(reason, 0) + int(count)
+    return {"cause": stops[0]["cause"], "message": stops[0]["message"],
+            "not_run": sum(int(stop["not_run"]) for stop in stops), "not_run_by_reason": by_reason}
 
 
 def suites_differ(documents: Sequence[Mapping[str, Any]]) -> bool:

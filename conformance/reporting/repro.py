@@ -28,7 +28,7 @@ def _body_argument(body: str, headers: Mapping[str, str]) -> tuple[str, dict[str
     try:
         value = json.loads(body)
         exact = json.dumps(value) == body
-    except ValueError:
+    except (ValueError, RecursionError):   # not JSON, or nested too deeply to read back: sent as its text
         value, exact = None, False
     if exact:
         content_type = next((v for k, v in extra_headers.items() if k.lower() == "content-type"), "")

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..model import BODY_RECORD_LIMIT, format_path
 from . import replay_runtime
+from .encodable import write_text
 from .replay_runtime import (
     ID_VALUE,
     JUDGED_HEADERS,
@@ -452,7 +453,13 @@ def script_text(result: Mapping[str, Any], server: str, rule: str = "") -> str:
 
 
 def _docstring_safe(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    """`text` as a docstring's source: backslashes and quotes escaped, and a control character from a server's
+    answer (a NUL ends the script's compilation) written as its visible `\\xNN` escape."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return _CONTROLS.sub(lambda found: f"\\\\x{ord(found.group()):02x}", text)
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _wrapped(line: str, width: int = 110) -> str:
@@ -492,7 +499,7 @@ def write_scripts(out: Path, document: Mapping[str, Any], rule_of: Any = None,
         directory.mkdir(parents=True, exist_ok=True)
     for name, text in scripts.items():
         path = directory / name
-        path.write_text(scrub(text) if scrub else text, encoding="utf-8")
+        write_text(path, scrub(text) if scrub else text)
         path.chmod(0o755)
     return directory, len(scripts)
 

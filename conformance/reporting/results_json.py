@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..model import REDACTED, Level, Outcome
+from ..model import Level, Outcome
+from ..redaction import redactor
+from .encodable import write_text
 from .root_causes import root_causes
 
 FORMAT = "dxconform-results/2"
@@ -59,19 +61,16 @@ def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, 
     return document
 
 
-def scrub_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced by *** (the last guard before anything reaches a file)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def write_document(path: str | Path, document: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Scrubbed as data: every string of the document (keys included), in every encoded form of every token.
+    scrubber = redactor(secrets)
+    if scrubber:
+        document = scrubber.scrub_json(document)   # a scrubbed copy, no JSON round trip (memory)
     text = json.dumps(document, indent=1, ensure_ascii=False, default=str)
-    path.write_text(scrub_text(text, secrets) + "\n", encoding="utf-8")
+    # A lone surrogate (from an answer's "\udc00") is written as its JSON escape, never a crash (encodable.py).
+    write_text(path, text + "\n")
     return path
 
 

@@ -114,7 +114,12 @@ class SchemaValidator:
         return self._readable_validator
 
     def is_valid(self, instance: Any) -> bool:
-        return self._fast.is_valid(instance)
+        try:
+            return self._fast.is_valid(instance)
+        except UnicodeEncodeError:
+            # jsonschema-rs takes strings as UTF-8, and a lone surrogate (an answer's "\ud800") is not UTF-8:
+            # the Python validator reads it as any other character.
+            return not any(True for _ in self.raw_errors(instance))
 
     def errors(self, instance: Any) -> list[tuple[str, str]]:
         """(JSON path, message) for every violation, sorted by path; [] when the instance is valid."""

@@ -18,23 +18,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from replay import Recording, _learn, replay  # noqa: E402
 
-HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
 LATENCY_MS = 200
 
 
-def whoami(url: str) -> float:
+def whoami(server: RefServer) -> float:
     started = time.perf_counter()
-    answer = requests.post(url + "/system/whoami", data="{}", headers=HEADERS, timeout=10)
+    answer = requests.post(server.url + "/system/whoami", data="{}", timeout=10,
+                           headers={**JSON, "Authorization": f"Bearer {server.token('alice')}"})
     assert answer.status_code == 200 and answer.json()["id"] == "user-alice"
     return time.perf_counter() - started
 
 
 def test_latency_delays_every_answer_and_concurrent_requests_wait_side_by_side():
     with RefServer(settings=Settings(latency_ms=LATENCY_MS)) as server:
-        assert whoami(server.url) >= LATENCY_MS / 1000
+        assert whoami(server) >= LATENCY_MS / 1000
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:
-            each = list(pool.map(lambda _: whoami(server.url), range(4)))
+            each = list(pool.map(lambda _: whoami(server), range(4)))
         together = time.perf_counter() - started
     assert min(each) >= LATENCY_MS / 1000
     # four requests in parallel take about one latency, not four (the sleep does not block the event loop)
@@ -43,7 +44,7 @@ def test_latency_delays_every_answer_and_concurrent_requests_wait_side_by_side()
 
 def test_without_latency_answers_are_not_delayed():
     with RefServer() as server:
-        assert min(whoami(server.url) for _ in range(3)) < LATENCY_MS / 1000
+        assert min(whoami(server) for _ in range(3)) < LATENCY_MS / 1000
 
 
 def test_learning_maps_recorded_ids_and_urls_to_the_replayed_ones():
@@ -58,16 +59,18 @@ def test_learning_maps_recorded_ids_and_urls_to_the_replayed_ones():
 
 
 def test_a_recorded_sequence_replays_on_a_fresh_server_with_the_new_ids(tmp_path: Path):
-    """Record three dependent calls against one server, replay them on another: every status matches."""
+    """Record three dependent calls against one server, replay them on another: every status matches. The
+    recording names the user, not the token: each server has its own random tokens."""
     lines = []
     with RefServer() as server, requests.Session() as session:
         t0 = time.time()
 
         def recorded_call(path: str, body: dict) -> dict:
             data = json.dumps(body).encode()
-            answer = session.post(server.url + path, data=data, headers=HEADERS, timeout=10)
+            auth = {**JSON, "Authorization": f"Bearer {server.token('alice')}"}
+            answer = session.post(server.url + path, data=data, headers=auth, timeout=10)
             lines.append({"t": time.time(), "wait": 0.0, "method": "POST", "url": server.url + path,
-                          "headers": HEADERS, "body": _b64(data), "status": answer.status_code,
+                          "headers": JSON, "user": "alice", "body": _b64(data), "status": answer.status_code,
                           "answer": _b64(answer.content)})
             return answer.json()
 

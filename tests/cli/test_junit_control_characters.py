@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conformance.refserver.context import FIXED_TOKENS, Settings
 from conformance.refserver.server import RefServer
 
 CONTROL = "\x01\x1b"
@@ -83,7 +84,7 @@ class ControlCharacters(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def control_server() -> Iterator[str]:
-    with RefServer() as upstream:
+    with RefServer(settings=Settings(users=dict(FIXED_TOKENS))) as upstream:
         handler = type("Handler", (ControlCharacters,), {"upstream": upstream.url})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -25,7 +25,6 @@ from tests.engine.hostile import HostileServer, answer
 from ..pytest_plugin.support import TINY_CASES
 
 TOKEN, TOKEN2 = "probe-secret-token-1", "probe-secret-token-2"
-REF_TOKENS = ("alice-token", "bob-token")
 # Two cases whose steps run as the second user (cases/auth/identity.yaml, cases/json-output/system.yaml).
 BOB_CASES = ("whoami-per-token", "whoami-differs-per-user")
 WHOAMI_OK = answer("200 OK", b'{"id": "user-someone"}', {"Content-Type": "application/json"})
@@ -54,6 +53,11 @@ def probe_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path, server: str,
     return lines[0].removeprefix("dxconform: error: ")
 
 
+def ref_tokens(refserver: RefServer) -> tuple[str, ...]:
+    """The session's reference server's tokens (random): never to be printed."""
+    return tuple(refserver.settings.users.values())
+
+
 def closed_port() -> int:
     """A loopback port that was bound and closed: nothing listens there."""
     with socket.socket() as sock:
@@ -65,7 +69,7 @@ def closed_port() -> int:
 
 def test_a_wrong_base_path_is_no_api(capsys, tmp_path, refserver: RefServer) -> None:
     line = probe_fails(capsys, tmp_path, refserver.url + "/api", "--token", refserver.token("alice"),
-                       secrets=REF_TOKENS)
+                       secrets=ref_tokens(refserver))
     assert line.startswith(f"no DNAnexus API at {refserver.url}/api: /system/whoami answered 404 ("), line
     assert line.endswith("; wrong base path?"), line
 
@@ -98,7 +102,7 @@ def test_a_refusal_that_echoes_the_token_is_scrubbed(capsys, tmp_path) -> None:
 
 def test_a_refused_second_token(capsys, tmp_path, refserver: RefServer) -> None:
     line = probe_fails(capsys, tmp_path, refserver.url, "--token", refserver.token("alice"), "--token2", TOKEN2,
-                       secrets=(*REF_TOKENS, TOKEN2))
+                       secrets=(*ref_tokens(refserver), TOKEN2))
     assert line.startswith(f"{refserver.url} refused the second user's token (--token2): /system/whoami "
                            f"answered 401"), line
 
@@ -106,13 +110,13 @@ def test_a_refused_second_token(capsys, tmp_path, refserver: RefServer) -> None:
 def test_a_refused_second_token_from_the_environment(capsys, tmp_path, monkeypatch, refserver: RefServer) -> None:
     monkeypatch.setenv("DXCONFORM_TOKEN", refserver.token("alice"))
     monkeypatch.setenv("DXCONFORM_TOKEN2", TOKEN2)
-    line = probe_fails(capsys, tmp_path, refserver.url, secrets=(*REF_TOKENS, TOKEN2))
+    line = probe_fails(capsys, tmp_path, refserver.url, secrets=(*ref_tokens(refserver), TOKEN2))
     assert "refused the second user's token ($DXCONFORM_TOKEN2)" in line, line
 
 
 def test_two_tokens_of_one_user(capsys, tmp_path, refserver: RefServer) -> None:
     line = probe_fails(capsys, tmp_path, refserver.url, "--token", refserver.token("alice"),
-                       "--token2", refserver.token("alice"), secrets=REF_TOKENS)
+                       "--token2", refserver.token("alice"), secrets=ref_tokens(refserver))
     assert line.startswith("--token and --token2 both sign in as user-alice: the cases that need a second "
                            "user need a different user's token"), line
 
@@ -142,7 +146,7 @@ def test_no_second_token_warns_and_those_cases_are_unsupported(tmp_path, refserv
     skips = {case.get("name"): case.find("skipped") for case in junit.iter("testcase")}
     for name in BOB_CASES:   # pytest shows an unsupported case as skipped, the reason marked as unsupported
         assert "dxconform-unsupported: no token for the second user" in skips[name].get("message"), name
-    for token in REF_TOKENS:
+    for token in ref_tokens(refserver):
         assert token not in proc.stdout + proc.stderr
 
 
@@ -193,7 +197,7 @@ def test_a_name_that_does_not_resolve(capsys, tmp_path, monkeypatch) -> None:
 
 def test_https_against_an_http_server(capsys, tmp_path, refserver: RefServer) -> None:
     plain = refserver.url.removeprefix("http://")
-    line = probe_fails(capsys, tmp_path, f"https://{plain}", "--token", refserver.token("alice"), secrets=REF_TOKENS)
+    line = probe_fails(capsys, tmp_path, f"https://{plain}", "--token", refserver.token("alice"), secrets=ref_tokens(refserver))
     assert line == f"{plain} did not answer TLS: is it http://, not https://?"
 
 
@@ -271,16 +275,30 @@ def test_a_server_that_does_not_speak_http(capsys, tmp_path) -> None:
                    f"API's port?", line
 
 
-def test_garbage_that_echoes_the_token_is_scrubbed(capsys, tmp_path) -> None:
+def echo_authorization(tail: bytes = b""):
+    """A non-HTTP answer: the request's own Authorization line (then `tail`), as a broken server might echo it."""
     def echo(conn: socket.socket) -> None:
         sent = server.requests[-1]
         authorization = next(line for line in sent.split(b"\r\n") if line.lower().startswith(b"authorization"))
-        conn.sendall(authorization + b"\r\n\r\n")
+        conn.sendall(authorization + tail + b"\r\n\r\n")
 
-    with HostileServer(echo) as server:
+    server = HostileServer(echo)
+    return server
+
+
+def test_garbage_that_echoes_the_token_is_scrubbed(capsys, tmp_path) -> None:
+    with echo_authorization() as server:
         line = probe_fails(capsys, tmp_path, server.url, "--token", TOKEN)
     assert line == f"127.0.0.1:{server.port} did not answer in HTTP (it sent 'Authorization: Bearer ***'): is " \
                    f"this the API's port?", line
+
+
+def test_a_short_token_is_scrubbed_however_short_and_the_sentence_stays_readable(capsys, tmp_path) -> None:
+    with echo_authorization(b" answers plainly") as server:
+        line = probe_fails(capsys, tmp_path, server.url, "--token", "an", secrets=())
+    # The token alone is scrubbed; inside a longer word ("answers", "plainly") it is not the token.
+    assert line == f"127.0.0.1:{server.port} did not answer in HTTP (it sent 'Authorization: Bearer *** answers " \
+                   f"plainly'): is this the API's port?", line
 
 
 def test_a_server_that_hangs_up(capsys, tmp_path) -> None:

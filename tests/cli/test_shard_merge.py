@@ -92,6 +92,23 @@ def test_merge_refuses_incomplete_or_overlapping_shards(runs) -> None:
     assert done.returncode == 2 and "missing" in done.stderr
 
 
+def test_a_stopped_shard_leaves_the_merge_without_a_verdict(runs, tmp_path) -> None:
+    stop = {"cause": "deadline", "message": "the run's deadline passed", "not_run": 3,
+            "not_run_by_reason": {"deadline": 3}}
+    documents = [results(runs[f"{i}"]) for i in (1, 2, 3)]
+    documents[1]["stopped"] = stop
+    documents[2]["stopped"] = dict(stop, not_run=2, not_run_by_reason={"deadline": 2})
+    merged = merge_documents(documents)
+    assert merged["stopped"]["not_run"] == 5 and merged["stopped"]["not_run_by_reason"] == {"deadline": 5}
+    assert "stopped" not in merge_documents([results(runs[f"{i}"]) for i in (1, 2, 3)])
+    paths = []
+    for index, document in enumerate(documents):
+        paths.append(tmp_path / f"{index}.json")
+        paths[-1].write_text(json.dumps(document))
+    done = dxconform("merge", *map(str, paths), "--out", str(tmp_path / "merged"))
+    assert done.returncode == 2 and "a shard stopped: the run's deadline passed; 5 case(s)" in done.stderr
+
+
 def test_shard_of_is_stable_and_spreads_cases() -> None:
     ids = [f"cases/a/f{n % 7}.yaml::case-{n}" for n in range(900)]
     before = {i: shard_of(i, 3) for i in ids}

@@ -9,12 +9,10 @@ from pathlib import Path
 import pytest
 
 from conformance.differential.golden import FORMAT, read_golden
-from conformance.refserver.context import Settings
+from conformance.refserver.context import FIXED_TOKENS, TOKEN_PREFIX, Settings
 from conformance.refserver.server import RefServer
 
 from .support import NOT_FOUND, SMALL_SET, WHOAMI, case_options, dxconform, findings
-
-TOKENS = ("alice-token", "bob-token")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +38,7 @@ def test_recording_is_valid_and_holds_every_case(golden: Path) -> None:
 
 def test_recording_contains_no_token(golden: Path) -> None:
     text = golden.read_text()
-    assert not any(token in text for token in TOKENS)
+    assert TOKEN_PREFIX not in text   # no token of the embedded server
     # Requests keep only whether a token was sent; /system/headers echoes the header, scrubbed on arrival.
     assert re.search(r"Bearer (?!\*\*\*\")", text) is None
     requests = [e["request"] for c in json.loads(text)["cases"] for s in c["steps"] for e in s["exchanges"]]
@@ -106,7 +104,9 @@ def test_config_ignores_and_levels(small_golden: Path, tmp_path: Path) -> None:
 
 
 def test_two_live_servers_compared_directly(tmp_path: Path) -> None:
-    with RefServer() as reference, RefServer(settings=Settings(faults=frozenset({"diff-extra-field"}))) as candidate:
+    # Both servers with the same (fixed) tokens: one --token and --token2 sign in to both.
+    with RefServer(settings=Settings(users=dict(FIXED_TOKENS))) as reference, \
+            RefServer(settings=Settings(users=dict(FIXED_TOKENS), faults=frozenset({"diff-extra-field"}))) as candidate:
         done = dxconform("diff", "--server", candidate.url, "--against", reference.url, "--token", "alice-token",
                          "--token2", "bob-token", *case_options((WHOAMI, NOT_FOUND)), "--out", str(tmp_path),
                          "--save", str(tmp_path / "candidate.json"))

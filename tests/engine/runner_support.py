@@ -9,10 +9,10 @@ from pathlib import Path
 
 from conformance.cases import CaseSuite, load_suite
 from conformance.engine import RunConfig, RunSession
-from conformance.refserver.context import Settings
+from conformance.refserver.context import FIXED_TOKENS, Settings
 from conformance.refserver.server import RefServer
 
-TOKENS = {"alice": "alice-token", "bob": "bob-token"}
+TOKENS = FIXED_TOKENS   # the tokens of the session's `refserver` and of faulty_server
 
 
 def write_suite(directory: Path, text: str, name: str = "cases.yaml") -> CaseSuite:
@@ -29,7 +29,7 @@ def case_of(suite: CaseSuite, case_id: str):
 @contextmanager
 def faulty_server(*faults: str, **settings) -> Iterator[RefServer]:
     """A reference server with the named deliberate faults switched on."""
-    with RefServer(settings=Settings(faults=frozenset(faults), closing_ms=200, **settings)) as server:
+    with RefServer(settings=Settings(faults=frozenset(faults), closing_ms=200, users=dict(TOKENS), **settings)) as server:
         yield server
 
 

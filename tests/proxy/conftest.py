@@ -11,14 +11,15 @@ from types import ModuleType
 import pytest
 
 from conformance.proxy.server import ProxyRun
-from conformance.refserver.context import Settings
+from conformance.refserver.context import FIXED_TOKENS, Settings
 from conformance.refserver.server import RefServer
 
 
 @contextlib.contextmanager
 def proxied(*faults: str, strict: bool = False) -> Iterator[tuple[RefServer, ProxyRun]]:
-    """A fresh reference server (with these deliberate faults) and a proxy in front of it."""
-    with RefServer(settings=Settings(closing_ms=50, faults=frozenset(faults))) as server:
+    """A fresh reference server (with these deliberate faults and the fixed tokens, alice-token and bob-token)
+    and a proxy in front of it."""
+    with RefServer(settings=Settings(closing_ms=50, faults=frozenset(faults), users=dict(FIXED_TOKENS))) as server:
         proxy = ProxyRun(server.url, strict=strict).start()
         try:
             yield server, proxy

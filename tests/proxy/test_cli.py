@@ -69,7 +69,7 @@ def start_proxy(upstream: str, out, *extra: str) -> tuple[subprocess.Popen, str]
 def test_proxy_writes_its_outputs_when_stopped(refserver, tmp_path, stop):
     extra = ("--duration", "3") if stop == "duration" else ()
     process, url = start_proxy(refserver.url, tmp_path, *extra)
-    answer = requests.post(url + "/system/whoami", data=b"[]", headers={"Authorization": "Bearer alice-token"},
+    answer = requests.post(url + "/system/whoami", data=b"[]", headers={"Authorization": f"Bearer {refserver.token()}"},
                            timeout=30)
     assert answer.status_code == 422
     if stop == "sigint":

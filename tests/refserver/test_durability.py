@@ -30,7 +30,7 @@ class ServedProcess:
 
     def __init__(self, db: Path, log: Path):
         command = [sys.executable, "-m", "conformance.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
-                   "--db", str(db), "--closing-ms", "0"]
+                   "--db", str(db), "--closing-ms", "0", "--fixed-tokens"]
         self.log = log.open("a")
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -19,13 +19,13 @@ import pytest
 import requests
 
 from conformance.refserver.app import RefServerApp
-from conformance.refserver.context import Settings
+from conformance.refserver.context import FIXED_TOKENS, SUITE_ORIGIN, Settings
 from conformance.refserver.db import Database
 from conformance.refserver.faults import FAULTS, select
 from conformance.refserver.server import RefServer
 
 BASE = "http://127.0.0.1:9"
-TOKENS = {"alice": "alice-token", "bob": "bob-token"}
+TOKENS = FIXED_TOKENS
 STRICT_ID = re.compile(r"^[a-z]+-[0-9BFGJKPQVXYZbfgjkpqvxyz]{24}$")
 MISSING_RECORD = "record-B0000000000000000000000Q"
 
@@ -34,7 +34,7 @@ class InProcess:
     """Calls the app's protocol entry point directly: no sockets, same parsing, auth, faults and envelope."""
 
     def __init__(self, fault: str | None):
-        settings = Settings(closing_ms=0, faults=frozenset({fault} if fault else ()))
+        settings = Settings(closing_ms=0, faults=frozenset({fault} if fault else ()), users=dict(TOKENS))
         self.app = RefServerApp(Database(), settings)
 
     def call(self, path: str, body: Any = None, user: str | None = "alice", *, method: str = "POST",
@@ -262,11 +262,11 @@ def probe_md5(c):
 
 
 def probe_cors_origin(c):
-    return _whoami(c, headers={"Origin": "https://example.org"})[1].get("access-control-allow-origin")
+    return _whoami(c, headers={"Origin": SUITE_ORIGIN})[1].get("access-control-allow-origin")
 
 
 def probe_preflight(c):
-    hdrs = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+    hdrs = {"Origin": SUITE_ORIGIN, "Access-Control-Request-Method": "POST"}
     return _whoami(c, method="OPTIONS", user=None, headers=hdrs)[0]
 
 
@@ -443,7 +443,7 @@ EXPECTED: dict[str, tuple[Any, Any, Any]] = {
     "permission-denied-as-403": (probe_permission_denied_status, (401, "PermissionDenied"), (403, "PermissionDenied")),
     "permission-not-enforced-at-view": (probe_view_writes, (401, "PermissionDenied", "VIEW"), (200, None, "VIEW")),
     "md5-not-checked": (probe_md5, 400, 200),
-    "cors-origin-not-echoed": (probe_cors_origin, "https://example.org", None),
+    "cors-origin-not-echoed": (probe_cors_origin, SUITE_ORIGIN, None),
     "preflight-refused": (probe_preflight, 200, 405),
     "accepts-trailing-garbage": (probe_trailing_garbage, (400, "MalformedJSON"), (200, None)),
     "accepts-non-object-input": (probe_array_describe, (422, "InvalidInput"), (200, None)),
@@ -518,7 +518,7 @@ def test_range_ignored_gives_the_whole_file():
 
 def test_hangs_on_whoami_stalls_that_route_only():
     with RefServer(settings=Settings(faults=frozenset({"hangs-on-whoami"}))) as server:
-        auth = {"Authorization": "Bearer alice-token"}
+        auth = {"Authorization": f"Bearer {server.token('alice')}"}
         greet = requests.post(f"{server.url}/system/greet", json={}, headers=auth, timeout=5)
         assert greet.status_code == 200
         with pytest.raises(requests.Timeout):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conformance.refserver import query
 from conformance.refserver.errors import InvalidInput
+from conformance.refserver.limits import MAX_PATTERN_CHARS
 
 
 @pytest.mark.parametrize(
@@ -41,10 +44,41 @@ def test_regexp_searches_unanchored_and_takes_flags() -> None:
     assert query.name_matcher({"regexp": "BAR", "flags": "i"})("bar")
 
 
+@pytest.mark.parametrize("pattern", [r"^(a|a)+$", r"^((a+))+$", r"^(a+|b)+$", r"(a+)+$", r"^(a*)*b$"])
+def test_nested_quantifiers_run_in_linear_time(pattern: str) -> None:
+    name = "a" * 5000 + "c"
+    started = time.monotonic()
+    assert query.name_matcher({"regexp": pattern})(name) is False
+    assert time.monotonic() - started < 0.5
+
+
+def test_glob_runs_in_linear_time() -> None:
+    started = time.monotonic()
+    assert query.name_matcher({"glob": "*a*a*a*a*a*b"})("a" * 3000) is False
+    assert query.name_matcher({"glob": "*a*a*a*a*a*b"})("a" * 3000 + "b") is True
+    assert time.monotonic() - started < 0.5
+
+
+def test_what_re2_lacks_runs_on_the_fallback_engine() -> None:
+    assert query.name_matcher({"regexp": r"^(ab)\1$"})("abab")
+    assert not query.name_matcher({"regexp": r"^(ab)\1$"})("abba")
+    assert query.name_matcher({"regexp": r"^a(?=b)"})("ab")
+    assert query.name_matcher({"regexp": " b a r  # comment", "flags": "x"})("xbar")
+    assert query.name_matcher({"regexp": "^B A R$", "flags": "xi"})("bar")
+
+
+def test_a_backtracking_fallback_is_cut_at_its_time_limit() -> None:
+    matches = query.name_matcher({"regexp": r"^(a|a)+(?=c)\1$"})  # lookaround: the fallback engine
+    started = time.monotonic()
+    with pytest.raises(InvalidInput, match="took more than the limit"):
+        matches("a" * 40 + "b")
+    assert time.monotonic() - started < query.FALLBACK_MATCH_SECONDS + 4  # 2**40 paths: it never ends by itself
+
+
 @pytest.mark.parametrize(
     "value",
     [5, None, ["a"], {}, {"glob": 1}, {"regexp": "("}, {"regexp": "a", "flags": "q"}, {"regexp": "a", "flags": 1},
-     {"glob": "a", "regexp": "a"}, {"regexp": "(a+)+$"}],
+     {"glob": "a", "regexp": "a"}, {"regexp": "(a)\\2"}],
 )
 def test_bad_name_filters(value) -> None:
     with pytest.raises(InvalidInput):
@@ -137,3 +171,10 @@ def test_folder_clause_does_not_treat_like_wildcards_specially() -> None:
     assert "LIKE" not in sql and params == ["/a_b", len("/a_b/"), "/a_b/"]
     assert query.folder_clause("folder", "/", True) == ("1", [])
     assert query.folder_clause("folder", "/x", False) == ("folder = ?", ["/x"])
+
+
+@pytest.mark.parametrize("kind", ["glob", "regexp"])
+def test_patterns_beyond_the_limit_are_refused(kind: str) -> None:
+    with pytest.raises(InvalidInput, match=f"limit of {MAX_PATTERN_CHARS} characters"):
+        query.name_matcher({kind: "a" * (MAX_PATTERN_CHARS + 1)})
+    assert query.name_matcher({kind: "a" * MAX_PATTERN_CHARS})("a" * MAX_PATTERN_CHARS)

@@ -6,6 +6,7 @@ import json
 import shlex
 
 from conformance.model import Area, Exchange, Headers, Level, Outcome, Request, Response, Result
+from conformance.redaction import redactor
 from conformance.reporting.curl import curl_command
 from conformance.reporting.failure_section import failure_html
 from conformance.reporting.html_report import summary_html
@@ -13,7 +14,6 @@ from conformance.reporting.results_json import (
     SUMMARY_KEYS,
     build_document,
     exit_code,
-    scrub_text,
     summarize,
     write_document,
 )
@@ -71,7 +71,7 @@ def test_written_document_never_holds_a_secret(tmp_path) -> None:
     text = path.read_text()
     assert SECRET not in text and "Bearer ***" in text
     assert json.loads(text)["results"][0]["message"] == "server echoed ***"
-    assert scrub_text("a b a", ["a"]) == "*** b ***"
+    assert redactor(["a"]).scrub("a b a") == "*** b ***"
 
 
 def test_curl_command_uses_a_shell_variable_for_the_token() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conformance.refserver.context import Settings
+from conformance.refserver.context import FIXED_TOKENS, Settings
 from conformance.refserver.server import RefServer, free_port
 from conformance.reporting import reproduction
 from conformance.reporting.failure_section import failure_html, rule_of
@@ -50,7 +50,7 @@ def broken_server(tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "conformance.cli.main", "serve", "--port", str(port),
-                                   "--fault", FAULT], stdout=out, stderr=subprocess.STDOUT)
+                                   "--fault", FAULT, "--fixed-tokens"], stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while "listening on http://" not in log.read_text():
@@ -64,7 +64,7 @@ def broken_server(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def clean_server() -> Iterator[RefServer]:
-    with RefServer(settings=Settings(closing_ms=200)) as server:
+    with RefServer(settings=Settings(closing_ms=200, users=dict(FIXED_TOKENS))) as server:
         yield server
 
 

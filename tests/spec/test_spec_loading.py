@@ -29,6 +29,15 @@ def test_validator_reports_paths_and_messages(spec: Spec) -> None:
     assert "$.project" in paths and "$.tags[1]" in paths
 
 
+def test_validator_takes_lone_surrogates(spec: Spec) -> None:
+    # An answer's "\ud800" parses to a lone surrogate, which the fast (Rust) validator cannot take as UTF-8.
+    validator = spec.validator("/file-xxxx/addTags", "input")
+    project = "project-B0000000000000000000000Q"
+    assert validator.is_valid({"project": project, "tags": ["a\ud800"]})
+    assert not validator.is_valid({"project": project[:-1] + "\ud800", "tags": ["a"]})   # the pattern fails
+    assert not validator.is_valid({"project\ud800": project, "tags": ["a"]})              # project missing
+
+
 def test_no_validator_without_a_schema(spec: Spec) -> None:
     assert spec.validator("/applet-xxxx/run", "input") is None
     assert spec.method_doc("/applet-xxxx/run") is None and spec.schema_uri("/applet-xxxx/run") is None

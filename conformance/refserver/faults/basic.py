@@ -68,8 +68,7 @@ fault(Fault("accepts-invalid-json", "json-input", "a body that is not valid JSON
 fault(Fault("accepts-get", "url-forms", "every API method is a POST; other methods are refused",
             request=lambda m, p, h, b: ("POST" if m == "GET" else m, p, h, b or b"{}")))
 fault(Fault("ignores-token", "auth", "a missing or unknown token is refused with InvalidAuthentication",
-            request=lambda m, p, h, b: (m, p, {**h, "authorization": "Bearer alice-token"}
-                                        if not p.startswith("/_dx/") else h, b)))
+            tokens_taken=frozenset({"missing", "unknown"})))
 fault(Fault("hangs-on-whoami", "url-forms", "every API method answers (here: /system/whoami never does)",
             stall=(("/system/whoami",), 3600.0)))
 

@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from .. import errors
-from ..context import Settings
 from .helpers import data_routes, json_body_rewrite, parses, set_header, wrap_input, wrap_output
 from .registry import Fault, fault
 
@@ -126,21 +125,9 @@ fault(Fault("hidden-as-string", "data-types", "boolean values are JSON true/fals
 
 
 # -- auth ------------------------------------------------------------------------------------------------
-_KNOWN_TOKENS = frozenset(Settings().users.values())
-
-
-def _any_token_is_alice(method, path, headers, body):
-    """A token that names no user is taken as the first user's; a missing header is still refused."""
-    if not _api(path) or "authorization" not in headers:
-        return method, path, headers, body
-    token = headers["authorization"].partition(" ")[2].strip()
-    if token in _KNOWN_TOKENS and headers["authorization"].lower().startswith("bearer "):
-        return method, path, headers, body
-    return method, path, {**headers, "authorization": f"Bearer {Settings().users['alice']}"}, body
-
-
+# A token that names no user is taken as alice's; a missing header is still refused.
 fault(Fault("unknown-token-accepted", "auth", "a token that names no user is refused with InvalidAuthentication",
-            request=_any_token_is_alice))
+            tokens_taken=frozenset({"unknown"})))
 
 
 # -- semantics -------------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ class Fault:
     stall: tuple[tuple[str, ...], float] | None = None
     # routes that stop being treated as nonce-accepting
     drop_nonce: bool = False
+    # authentication: which tokens are taken as `token_taken_as`'s instead of refused: "missing" (no
+    # Authorization header), "unknown" (one that is not "Bearer <a configured user's token>")
+    tokens_taken: frozenset[str] = frozenset()
+    token_taken_as: str = "user-alice"
 
 
 FAULTS: dict[str, Fault] = {}

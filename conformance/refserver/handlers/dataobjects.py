@@ -118,7 +118,7 @@ def set_properties(ctx: Context, inp: dict) -> dict[str, str]:
 def set_details(ctx: Context, inp: Any) -> dict[str, str]:
     if not isinstance(inp, (dict, list)):
         raise InvalidInput("The input (the new details) must be a JSON object or array")
-    details, links = metadata.details(inp, "details")
+    details, links = metadata.details(validate.details_within_limits(inp), "details")
     row, _ = objects.locate(ctx, ctx.subject, None, "UPLOAD")
     _require_open(row, "set its details")
     ctx.conn.execute("UPDATE objects SET details = ?, links = ? WHERE id = ?",

@@ -22,6 +22,8 @@ _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 @route("/file/new", accepts_nonce=True)
 def file_new(ctx: Context, inp: dict) -> dict[str, str]:
     media = validate.field(inp, "media", str)
+    if "details" in inp:
+        validate.details_within_limits(inp["details"])
     return {"id": objects.create_object(ctx, "file", inp, media=media)}
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from .. import access, cloning, containers, objects
 from ..context import Context
 from ..errors import InvalidInput, InvalidState, ResourceNotFound
-from ..folder_paths import check_limits, move_tree, subfolders
+from ..folder_paths import move_tree, subfolders
 from ..ids import DATA_OBJECT_CLASSES, id_class
-from ..validate import field, normalize_folder
+from ..validate import check_folder_limits, field, normalize_folder
 from . import route
 
 ALL = ("/project-xxxx/{m}", "/container-xxxx/{m}")
@@ -32,9 +32,7 @@ def _folder(inp: dict, key: str = "folder", *, required: bool = True, default: s
         if required:
             raise InvalidInput(f'expected input to have property "{key}"')
         return "/"
-    path = normalize_folder(value, key)
-    check_limits(path, key)
-    return path
+    return normalize_folder(value, key)  # within the folder limits
 
 
 def _object_ids(inp: dict, key: str, *, required: bool) -> list[str]:
@@ -155,7 +153,7 @@ def rename_folder(ctx: Context, inp: dict) -> dict:
     access.container(ctx, ctx.subject, "CONTRIBUTE")
     _require_folder(ctx, ctx.subject, folder)
     target = containers.parent_of(folder).rstrip("/") + "/" + new_name
-    check_limits(target, "name")
+    check_folder_limits(target, "name")
     if target != folder:
         move_tree(ctx, ctx.subject, folder, target)
         containers.touch(ctx, ctx.subject)

@@ -29,6 +29,8 @@ def _initial_values(ctx: Context, spec: Any) -> dict[str, Any]:
 @route("/record/new", accepts_nonce=True)
 def record_new(ctx: Context, inp: dict) -> dict[str, str]:
     close_now = validate.field(inp, "close", bool, default=False)
+    if "details" in inp:
+        validate.details_within_limits(inp["details"])
     defaults = _initial_values(ctx, inp["initializeFrom"]) if "initializeFrom" in inp else None
     record_id = objects.create_object(ctx, "record", inp, defaults)
     if close_now:

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import access, containers, objects, query
+from .. import access, budget, containers, objects, query
 from ..context import Context
 from ..db import loads
 from ..errors import DXError, InvalidInput
@@ -41,9 +41,12 @@ Check = Callable[[sqlite3.Row], bool]
 
 def _page(rows: Iterable[sqlite3.Row], checks: list[Check], limit: int) -> tuple[list[sqlite3.Row],
                                                                                    sqlite3.Row | None]:
-    """Up to `limit` rows passing every check, and the next passing row (the start of the next page)."""
+    """Up to `limit` rows passing every check, and the next passing row (the start of the next page).
+    Stops with the request's time budget (budget.py), however many rows fail the checks."""
     page: list[sqlite3.Row] = []
+    own = budget.current()
     for row in rows:
+        own.check()
         if all(check(row) for check in checks):
             if len(page) == limit:
                 return page, row

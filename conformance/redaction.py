@@ -1,0 +1,161 @@
+"""Token redaction: one scrubber that knows every encoded form of every token, for text, bytes and JSON data.
+
+A server may echo a token in any form: raw, HTML-escaped (`&amp;`, `&#x27;`, `&#39;`, `&apos;`, numeric
+entities), JSON-escaped (`\\u0027`, `\\"`, `\\/`), percent-encoded (`quote`, `quote_plus`), in a Python repr
+(`\\'`, `\\xNN`), reversed, or base64-encoded (standard or URL-safe, at any of the three byte offsets: the
+stable middle part of the encoding is matched). Each character of a token matches any of its escaped forms,
+so mixed encodings are caught too. Every match becomes REDACTED.
+
+Tokens shorter than MIN_ANYWHERE characters are still scrubbed (however short: a garbled sentence is better
+than a token on the screen), but only where they stand alone (not inside a longer word: scrubbing `ab`
+from every `about` would wreck the output), and not in their reversed or base64 forms (the stable part of a
+short token's base64 is a few characters common in any text).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import re
+from collections.abc import Iterable
+from typing import Any, overload
+
+from .model import REDACTED
+
+MIN_ANYWHERE = 8
+_WORD = "A-Za-z0-9"
+# Characters an HTML, JSON, URL or repr encoder leaves as they are: they match only themselves.
+_PLAIN = re.compile(r"[A-Za-z0-9]")
+_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t"}
+_REPR_SHORT = {"'": "\\'", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _hex_cases(text: str) -> set[str]:
+    return {text, text.upper(), text.lower()}
+
+
+def char_forms(char: str) -> set[str]:
+    """Every way an encoder may have written one character of a token (the character itself included)."""
+    forms = {char}
+    if _PLAIN.fullmatch(char):
+        return forms
+    code = ord(char)
+    # HTML: html.escape with and without quote=, the named and numeric entities of both XML and HTML.
+    forms |= {html.escape(char, quote=True), html.escape(char, quote=False), f"&#{code};"}
+    forms |= {f"&#x{hex_}" for hex_ in _hex_cases(f"{code:x};")} | {f"&#X{hex_}" for hex_ in _hex_cases(f"{code:x};")}
+    if char == "'":
+        forms |= {"&apos;", "&#39;", "&#039;"}
+    if char == '"':
+        forms |= {"&quot;", "&#34;", "&#034;"}
+    # JSON (ensure_ascii writes \uXXXX, astral characters as a surrogate pair) and Python reprs.
+    units = char.encode("utf-16-be")
+    json_form = "".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+    forms |= _hex_cases(json_form) | {json_form.replace("\\u", "\\U")}
+    forms |= {_JSON_SHORT.get(char, char), _REPR_SHORT.get(char, char)}
+    utf8 = char.encode("utf-8")
+    forms |= _hex_cases("".join(f"\\x{byte:02x}" for byte in utf8))
+    if code >= 0x80:
+        forms.add(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    # Percent-encoding (quote, quote_plus: a space may be a +).
+    forms |= _hex_cases("".join(f"%{byte:02x}" for byte in utf8))
+    if char == " ":
+        forms.add("+")
+    return {form for form in forms if form}
+
+
+def _char_pattern(char: str) -> str:
+    forms = sorted(char_forms(char), key=lambda form: (-len(form), form))
+    return re.escape(char) if len(forms) == 1 else "(?:" + "|".join(map(re.escape, forms)) + ")"
+
+
+def base64_middles(token: str) -> set[str]:
+    """The part of the base64 encoding of `token` that does not depend on the bytes around it, for each of the
+    three offsets the token may start at (standard and URL-safe alphabets)."""
+    data = token.encode("utf-8")
+    middles = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+        first = -(-8 * offset // 6)                 # the first character made of the token's bits only
+        last = (8 * (offset + len(data))) // 6      # one past the last such character
+        middle = encoded[first:last]
+        if middle:
+            middles |= {middle, middle.translate(str.maketrans("+/", "-_"))}
+    return middles
+
+
+def token_pattern(token: str) -> str:
+    """The regular expression (text) of every form of one token."""
+    escaped = "".join(_char_pattern(char) for char in token)
+    if len(token) < MIN_ANYWHERE:
+        return f"(?<![{_WORD}]){escaped}(?![{_WORD}])"
+    literals = sorted({token[::-1], *base64_middles(token)}, key=lambda form: (-len(form), form))
+    return "|".join([escaped, *map(re.escape, literals)])
+
+
+class Redactor:
+    """`Redactor(tokens).scrub(text_or_bytes)` replaces every form of every token by REDACTED; `scrub_json`
+    does the same to every string (keys included) of a JSON value. Empty or None tokens are ignored."""
+
+    def __init__(self, tokens: Iterable[str | None] = ()):
+        self.tokens: tuple[str, ...] = tuple(sorted({t for t in tokens if t}, key=lambda t: (-len(t), t)))
+        text = "|".join(token_pattern(token) for token in self.tokens)
+        self._text = re.compile(text) if text else None
+        self._bytes = re.compile(text.encode("utf-8")) if text else None
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens)
+
+    @overload
+    def scrub(self, value: str) -> str: ...
+
+    @overload
+    def scrub(self, value: bytes) -> bytes: ...
+
+    def scrub(self, value: str | bytes) -> str | bytes:
+        if self._text is None:
+            return value
+        if isinstance(value, str):
+            return self._text.sub(REDACTED, value)
+        return self._bytes.sub(REDACTED.encode("ascii"), value)
+
+    def scrub_json(self, value: Any) -> Any:
+        """A copy of a JSON value (dicts, lists, strings, numbers) with every string scrubbed; any other leaf is
+        written as its str(), scrubbed, as json.dumps(default=str) would write it."""
+        if self._text is None:
+            return value
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {self.scrub(k) if isinstance(k, str) else k: self.scrub_json(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub_json(item) for item in value]
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return self.scrub(str(value))   # what json.dumps(default=str) would write for it
+
+    def contains(self, value: str | bytes) -> bool:
+        """Whether any form of any token is in `value`."""
+        if self._text is None:
+            return False
+        return bool((self._text if isinstance(value, str) else self._bytes).search(value))
+
+
+def token_of(authorization: str) -> str | None:
+    """The secret part of an Authorization value (`Bearer abc` -> `abc`, `abc` -> `abc`)."""
+    scheme, _, rest = authorization.strip().partition(" ")
+    return rest.strip() or scheme or None
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(tokens: tuple[str, ...]) -> Redactor:
+    return Redactor(tokens)
+
+
+def redactor(tokens: Iterable[str | None]) -> Redactor:
+    """The Redactor of these tokens (built once per set of tokens: its patterns are compiled)."""
+    return _cached(tuple(sorted({t for t in tokens if t})))
+
+
+__all__ = ["MIN_ANYWHERE", "REDACTED", "Redactor", "base64_middles", "char_forms", "redactor", "token_of", "token_pattern"]

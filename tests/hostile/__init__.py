@@ -1,0 +1,1 @@
+"""Hostile input: what a malicious client, web page or file must not get from dxconform."""
