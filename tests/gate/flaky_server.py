@@ -74,4 +74,4 @@ def flaky_server() -> Iterator[tuple[str, FailFirstDescribes, dict[str, str]]]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        app.db.close()
+        app.close()

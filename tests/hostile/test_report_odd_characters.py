@@ -34,9 +34,10 @@ from conformance.reporting.report_page import standalone_page
 from conformance.reporting.reproduction import write_scripts
 from conformance.reporting.results_json import build_document, write_document
 from tests.engine.hostile import HostileServer, answer
+from tests.hostile.token_forms import assert_run_shows_no_token
 from tests.suite.runs import dxconform_run
 
-TOKEN, TOKEN2 = "odd-test-token-1", "odd-test-token-2"
+TOKEN, TOKEN2 = "odd&test'token<1", "odd-test-token-2"   # escaped by HTML, JSON and URLs alike
 LONE = "\ud800"                      # what json.loads makes of "\ud800": no UTF-8 encoder takes it
 CONTROLS = "\x00\x01\x07\x1b[31m\x7f\x85"
 FIVE_MB = 5 * 1000 * 1000
@@ -121,3 +122,4 @@ def test_a_run_against_a_server_answering_odd_characters_writes_every_report(tmp
     text = (run.out / "results.json").read_text(encoding="utf-8")
     assert "\\ud800" in text or "\\udfff" in text, "no lone surrogate reached results.json"
     assert list((run.out / "repro").glob("*.py")), "no reproduction script was written"
+    assert_run_shows_no_token(run, (TOKEN, TOKEN2))

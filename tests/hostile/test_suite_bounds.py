@@ -16,9 +16,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from tests.engine.hostile import HostileServer, answer
+from tests.hostile.token_forms import assert_run_shows_no_token
 from tests.suite.runs import Run, dxconform_run
 
-TOKEN, TOKEN2 = "bounds-test-token-1", "bounds-test-token-2"
+# Tokens with characters that HTML, JSON and URLs escape: every run here must show no form of them (token_forms.py).
+TOKEN, TOKEN2 = "bounds&test'token<1", "bounds-test-token-2"
 TWO_MIB = 2 * 1024 * 1024
 WHOAMI = b"POST /system/whoami "
 
@@ -81,6 +83,8 @@ def test_a_server_answering_2_mib_to_every_call_keeps_the_run_within_its_body_bu
     # results.json holds the budget's worth of bodies, not 2 MiB (nor 64 KiB) per exchange.
     size = (run.out / "results.json").stat().st_size
     assert size < budget_mib * 1024 * 1024 + len(exchanges) * 8 * 1024, (size, len(exchanges))
+    assert_run_shows_no_token(run, (TOKEN, TOKEN2))
+
 
 
 # --- time: a server that stops answering trips the breaker ----------------------------------------------------
@@ -118,6 +122,8 @@ def test_a_server_that_stops_answering_after_the_probe_stops_the_run_with_exit_2
     assert not_run and {r["outcome"] for r in not_run} == {"skipped"}, not_run[:3]
     assert document["stopped"]["not_run"] == len(not_run)
     assert all(r["message"].startswith("not run: the server stopped answering") for r in not_run)
+    assert_run_shows_no_token(run, (TOKEN, TOKEN2))
+
 
 
 # --- time: an awaited state that never comes ------------------------------------------------------------------
@@ -164,6 +170,8 @@ def test_a_close_that_does_nothing_costs_a_few_waits_then_later_waits_fail_at_on
     # far faster than one full wait per case
     total_ms = sum(r["duration_ms"] for r in results.values())
     assert total_ms < WAITING_CASES * WAIT_TIMEOUT_S * 1000 * 0.6, total_ms
+    assert_run_shows_no_token(run, ("dxref_",))   # the embedded server's random tokens
+
 
 
 # --- time: --deadline ----------------------------------------------------------------------------------------
@@ -209,3 +217,4 @@ def test_cases_not_started_by_the_deadline_are_skipped_with_reason_deadline_and_
     # no verdict on a run that did not run everything: the report says it is incomplete
     page = (run.out / "report.html").read_text(encoding="utf-8")
     assert ">incomplete</span>" in page and "id='dx-gate'>the run stopped: the run&#x27;s deadline passed" in page
+    assert_run_shows_no_token(run, ("dxref_",))   # the embedded server's random tokens

@@ -64,3 +64,14 @@ def assert_no_token(blob: str | bytes, token: str, where: str = "") -> None:
         form = token_forms(token)[found[0]]
         at = text.find(form)
         raise AssertionError(f"{where}: token found as {found}: ...{text[max(0, at - 120):at + len(form) + 60]!r}...")
+
+
+def assert_run_shows_no_token(run, tokens) -> None:
+    """A finished `dxconform run` (tests/suite/runs.py Run) holds no form of any token: not in its stdout, its
+    stderr, nor in any file of its output directory."""
+    files = sorted(p for p in run.out.rglob("*") if p.is_file()) if run.out.is_dir() else []
+    for token in tokens:
+        assert_no_token(run.stdout, token, "stdout")
+        assert_no_token(run.stderr, token, "stderr")
+        for path in files:
+            assert_no_token(path.read_bytes(), token, str(path))
