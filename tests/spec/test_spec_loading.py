@@ -39,8 +39,8 @@ def test_validator_takes_lone_surrogates(spec: Spec) -> None:
 
 
 def test_no_validator_without_a_schema(spec: Spec) -> None:
-    assert spec.validator("/applet-xxxx/run", "input") is None
-    assert spec.method_doc("/applet-xxxx/run") is None and spec.schema_uri("/applet-xxxx/run") is None
+    assert spec.validator("/app-xxxx/run", "input") is None
+    assert spec.method_doc("/app-xxxx/run") is None and spec.schema_uri("/app-xxxx/run") is None
     with pytest.raises(ValueError):
         spec.validator("/file-xxxx/addTags", "both")
 
