@@ -14,6 +14,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,9 @@ def test_a_gzip_bomb_passes_through_undecoded_with_bounded_memory(tmp_path: Path
     assert entry["response"]["_truncated"] is True and len(entry["response"]["content"]["text"]) <= 4096
     assert "1 exchange(s) past the proxy's size limits" in printed
     assert TOKEN not in printed and TOKEN not in (tmp_path / "exchanges.har").read_text()
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")    # the report is written too, and parses
+    HTMLParser().feed(page)
+    assert "<html" in page[:500] and TOKEN not in page
 
 
 def stream_body(size: int):
