@@ -121,16 +121,22 @@ class Redactor:
         return self._bytes.sub(REDACTED.encode("ascii"), value)
 
     def scrub_json(self, value: Any) -> Any:
-        """A copy of a JSON value (dicts, lists, strings, numbers) with every string scrubbed; any other leaf is
-        written as its str(), scrubbed, as json.dumps(default=str) would write it."""
+        """A JSON value (dicts, lists, strings, numbers) with every string scrubbed; any other leaf is written as
+        its str(), scrubbed, as json.dumps(default=str) would write it. Parts with nothing to scrub are returned
+        as they are, not copied (a run's results document is hundreds of MB in memory): only the dicts and lists
+        on the way to a scrubbed string are new. The value given is never changed."""
         if self._text is None:
             return value
         if isinstance(value, str):
-            return self.scrub(value)
+            return self._text.sub(REDACTED, value) if self._text.search(value) else value
         if isinstance(value, dict):
-            return {self.scrub(k) if isinstance(k, str) else k: self.scrub_json(v) for k, v in value.items()}
+            items = [(self.scrub_json(k) if isinstance(k, str) else k, self.scrub_json(v)) for k, v in value.items()]
+            same = all(k2 is k and v2 is v for (k, v), (k2, v2) in zip(value.items(), items, strict=True))
+            return value if same else dict(items)
         if isinstance(value, list | tuple):
-            return [self.scrub_json(item) for item in value]
+            scrubbed = [self.scrub_json(item) for item in value]
+            same = isinstance(value, list) and all(a is b for a, b in zip(value, scrubbed, strict=True))
+            return value if same else scrubbed
         if value is None or isinstance(value, bool | int | float):
             return value
         return self.scrub(str(value))   # what json.dumps(default=str) would write for it

@@ -63,6 +63,18 @@ def test_json_data_is_scrubbed_string_by_string_and_stays_json() -> None:
     assert clean == {"message": f"echo {REDACTED}", REDACTED: [1, {"deep": REDACTED}]}
 
 
+def test_json_scrubbing_copies_only_the_way_to_a_token_and_never_changes_its_input() -> None:
+    # A run's results document is hundreds of MB in memory: a second whole copy at write time was most of the
+    # headroom left against a server answering 2 MiB to every call.
+    untouched, echoed = {"deep": ["a", {"b": "c"}]}, {"deep": ["a", f"echo {SPECIAL}"]}
+    document = {"results": [untouched, echoed]}
+    clean = Redactor([SPECIAL]).scrub_json(document)
+    assert clean["results"][0] is untouched and clean["results"][1]["deep"][0] == "a"
+    assert clean["results"][1] == {"deep": ["a", f"echo {REDACTED}"]}
+    assert echoed["deep"][1] == f"echo {SPECIAL}"                       # the input is not changed
+    assert Redactor([SPECIAL]).scrub_json(untouched) is untouched
+
+
 def test_the_output_guard_scrubs_streams_logs_and_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     out, err = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
