@@ -206,8 +206,9 @@ def diff_command(args: argparse.Namespace) -> int:
     write_document(out / "results.json", outcome.document, secrets)
     write_junit(out / "junit.xml", redactor(secrets).scrub_json(outcome.document))
     from ..differential.report import diff_page
+    from ..reporting.encodable import write_text
 
-    (out / "report.html").write_text(redactor(secrets).scrub(diff_page(outcome.document)), encoding="utf-8")
+    write_text(out / "report.html", redactor(secrets).scrub(diff_page(outcome.document)))
     if args.save:
         from ..differential.golden import write_golden
         write_golden(args.save, outcome.candidate_golden, secrets)
@@ -226,6 +227,7 @@ def merge_command(args: argparse.Namespace) -> int:
     from ..reporting.badges import write_run_badges
     from ..reporting.junit_xml import write_junit
     from ..reporting.merge import MergeError, merge_documents, suites_differ
+    from ..reporting.encodable import write_text
     from ..reporting.report_page import standalone_page
     from ..reporting.results_json import read_document, write_document
 
@@ -250,7 +252,7 @@ def merge_command(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot create the output directory {out}: {exc}") from None
     write_document(out / "results.json", merged)
     write_junit(out / "junit.xml", merged)
-    (out / "report.html").write_text(standalone_page(merged), encoding="utf-8")
+    write_text(out / "report.html", standalone_page(merged))
     write_run_badges(out)
     summary = merged["summary"]
     print(f"merged {len(documents)} document(s): " + ", ".join(f"{v} {k}" for k, v in summary.items() if v))

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import __version__
 from ..redaction import redactor
+from ..reporting.encodable import write_text
 from ..reporting.results_json import build_document, write_document
 from . import report
 from .monitor import Monitor
@@ -33,5 +34,5 @@ def write_reports(out: Path, document: dict[str, Any], secrets: Iterable[str], t
     out.mkdir(parents=True, exist_ok=True)
     results = write_document(out / RESULTS, document, secrets)
     html = out / REPORT
-    html.write_text(redactor(secrets).scrub(report.render(document, title)), encoding="utf-8")
+    write_text(html, redactor(secrets).scrub(report.render(document, title)))
     return {"results": results, "report": html}

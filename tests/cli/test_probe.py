@@ -21,6 +21,7 @@ from conformance.cli.probe import second_user_cases
 from conformance.refserver.server import RefServer
 from conformance.resources import cases_dir
 from tests.engine.hostile import HostileServer, answer
+from tests.hostile.echo_servers import EchoServer, authorization_line
 
 from ..pytest_plugin.support import TINY_CASES
 
@@ -275,15 +276,9 @@ def test_a_server_that_does_not_speak_http(capsys, tmp_path) -> None:
                    f"API's port?", line
 
 
-def echo_authorization(tail: bytes = b""):
+def echo_authorization(tail: bytes = b"") -> EchoServer:
     """A non-HTTP answer: the request's own Authorization line (then `tail`), as a broken server might echo it."""
-    def echo(conn: socket.socket) -> None:
-        sent = server.requests[-1]
-        authorization = next(line for line in sent.split(b"\r\n") if line.lower().startswith(b"authorization"))
-        conn.sendall(authorization + tail + b"\r\n\r\n")
-
-    server = HostileServer(echo)
-    return server
+    return EchoServer(lambda request: authorization_line(request) + tail + b"\r\n\r\n")
 
 
 def test_garbage_that_echoes_the_token_is_scrubbed(capsys, tmp_path) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -123,3 +125,16 @@ def test_a_run_against_a_server_answering_odd_characters_writes_every_report(tmp
     assert "\\ud800" in text or "\\udfff" in text, "no lone surrogate reached results.json"
     assert list((run.out / "repro").glob("*.py")), "no reproduction script was written"
     assert_run_shows_no_token(run, (TOKEN, TOKEN2))
+
+
+def test_merge_writes_its_reports_from_a_results_file_holding_lone_surrogates(tmp_path):
+    record = _odd_result().to_json()
+    document = build_document(suite_version="0", schemas_sha256="0", server_url="http://127.0.0.1:9",
+                              embedded=False, started_ms=0, finished_ms=1, case_results=[record], check_results=[])
+    write_document(tmp_path / "results.json", document)
+    done = subprocess.run([sys.executable, "-m", "conformance.cli.main", "merge", str(tmp_path / "results.json"),
+                           "--out", str(tmp_path / "merged")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    page = (tmp_path / "merged" / "report.html").read_text(encoding="utf-8")
+    HTMLParser().feed(page)
+    assert "\\ud800" in page   # the lone surrogate, shown as its escape
