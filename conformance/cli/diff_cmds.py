@@ -225,9 +225,9 @@ def diff_command(args: argparse.Namespace) -> int:
 def merge_command(args: argparse.Namespace) -> int:
     from ..gate import gate_failures
     from ..reporting.badges import write_run_badges
+    from ..reporting.encodable import write_text
     from ..reporting.junit_xml import write_junit
     from ..reporting.merge import MergeError, merge_documents, suites_differ
-    from ..reporting.encodable import write_text
     from ..reporting.report_page import standalone_page
     from ..reporting.results_json import read_document, write_document
 
