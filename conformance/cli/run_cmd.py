@@ -340,7 +340,13 @@ def pytest_arguments(args: argparse.Namespace, dirs: list[Path], server: str, em
         argv += ["--dx-project", args.project]
     for profile in args.profile:
         argv += ["--dx-profile", profile]
-    for claim in getattr(args, "claims", None) or []:
+    claims = list(getattr(args, "claims", None) or [])
+    if embedded and not claims:
+        # The embedded server claims what it implements, so the run holds it to every route of those profiles.
+        from ..refserver.server import CLAIMED_PROFILES
+
+        claims = list(CLAIMED_PROFILES)
+    for claim in claims:
         argv += ["--dx-claims", claim]
     if args.keyword:
         argv += ["-k", args.keyword]

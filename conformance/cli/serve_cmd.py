@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--closing-ms", type=int, default=None, help="how long files stay 'closing' (ms)")
     p.add_argument("--latency-ms", type=int, default=0, metavar="MS",
                    help="delay every answer by MS milliseconds, as a remote server would (default 0)")
+    p.add_argument("--no-jobs", action="store_true",
+                   help="run no job: every job fails at once with failureReason ExecutionError")
+    p.add_argument("--max-jobs", type=int, default=4, metavar="N",
+                   help="job processes running at once (default 4); more jobs wait in state runnable")
+    p.add_argument("--allow-remote-jobs", action="store_true",
+                   help="with a --host other than a loopback address, run jobs anyway: anyone who can reach "
+                        "the server with a token can then run code on this machine as this user")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (repeatable; --fault list shows them)")
     p.set_defaults(func=run)
@@ -129,6 +136,13 @@ def run(args: argparse.Namespace) -> int:
     settings.latency_ms = args.latency_ms
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
+    if args.max_jobs < 1:
+        raise UsageError("--max-jobs must be at least 1 (use --no-jobs to run none)")
+    settings.max_jobs = args.max_jobs
+    settings.run_jobs = not args.no_jobs
+    if settings.run_jobs and not is_loopback(args.host) and not args.allow_remote_jobs:
+        raise UsageError(f"--host {args.host} is not a loopback address, and jobs run submitted code on this "
+                         "machine as this user: add --no-jobs, or --allow-remote-jobs if every client is trusted")
     check_bindable(args.host, args.port)
     port = args.port or free_port(args.host)
     try:
@@ -138,6 +152,17 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot open --db {args.db}: {exc.strerror}") from None
         raise UsageError(f"cannot serve on {args.host}:{port}: {exc}") from None
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address `host` names is a loopback address (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
 def cors_origin(text: str) -> str:

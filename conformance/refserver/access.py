@@ -15,7 +15,7 @@ def level_of(ctx: Context, container_id: str, user: str | None = None) -> str:
     """The caller's level on a container ("NONE" when none or when the container does not exist)."""
     row = ctx.conn.execute(
         "SELECT level FROM members WHERE container_id = ? AND member_id = ?",
-        (container_id, user or ctx.user),
+        (container_id, user or ctx.member),
     ).fetchone()
     return row["level"] if row else "NONE"
 

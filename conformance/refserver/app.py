@@ -17,6 +17,7 @@ from .context import Context, Settings
 from .db import Database, dumps, now_ms
 from .handlers import CONTENT_ROUTES, RouteSpec, load_all
 from .ids import HASH_CLASSES, id_class
+from .job_service import JobService, Steps
 from .limits import ServerLimits
 from .worker import HandlerThread
 
@@ -78,6 +79,7 @@ class RefServerApp:
 
     def __init__(self, db: Database | None = None, settings: Settings | None = None,
                  limits: ServerLimits | None = None):
+        self._closed = False
         self.settings = settings or Settings()
         self.limits = limits or ServerLimits()
         self.db = db or Database()
@@ -87,13 +89,19 @@ class RefServerApp:
         self.budget = budget.Budget()
         self.db.interrupt_when(self.budget.expired)
         self.handlers = HandlerThread(self.budget)
+        self.jobs = JobService(self.db, self.settings, self.handlers, self._job_steps())
         # Faults that rewrite requests must see the raw body, so the body is then parsed on the handler thread.
         self._parse_early = not any(f.request is not None for f in self.faults)
         # Bytes of the bodies being received now (limits.body_bytes_in_flight); touched on the event loop only.
         self._body_bytes = 0
 
     def close(self) -> None:
-        """Stop the handler thread (ending the running request's budget) and close the store."""
+        """Kill every job process, stop the handler thread (ending the running request's budget), close the
+        store."""
+        if self._closed:
+            return
+        self._closed = True
+        self.jobs.stop()
         self.handlers.stop()
         self.db.close()
 
@@ -107,6 +115,14 @@ class RefServerApp:
                 if f.drop_nonce:
                     routes[r] = dataclasses.replace(routes[r], accepts_nonce=False)
         return routes
+
+    def _job_steps(self) -> Steps:
+        """The job service's steps on the store, wrapped by the faults that change them (registry.py `steps`)."""
+        steps = Steps()
+        for f in self.faults:
+            if f.steps is not None:
+                steps = f.steps(steps)
+        return steps
 
     def _ensure_users(self) -> None:
         self.db.replace_users({f"user-{name}": token for name, token in self.settings.users.items()})
@@ -204,6 +220,11 @@ class RefServerApp:
                 method, path, headers, body = f.request(method, path, headers, body)
         with self.budget.running(self.limits.request_seconds):
             response = self._handle(method, path, headers, body, base_url, client_ip, parsed)
+        if method == "POST" and not path.startswith("/_dx/"):
+            try:
+                self.jobs.after_request()
+            except Exception:  # a bug of ours in the job machinery must not cost the answer
+                log.error("job scheduling failed after %s\n%s", path, traceback.format_exc())
         if not path.startswith("/_dx/"):
             for f in self.faults:
                 if f.response is not None:
@@ -221,12 +242,12 @@ class RefServerApp:
             if method != "POST":
                 raise errors.MethodNotAllowed(f"{method} is not allowed; every API method is a POST")
             spec, subject = self._resolve(path)
-            user = self._authenticate(headers) if spec.needs_auth else self._optional_user(headers)
+            user, job = self._authenticate(headers) if spec.needs_auth else self._token_user(headers)
             payload = self._parse_body(headers, body, parsed)
             if spec.input_mapping and not isinstance(payload, dict):
                 raise errors.InvalidInput("The input is not a hash (JSON object)")
             ctx = Context(self.db, self.settings, spec.route, user, subject, now_ms(), headers, base_url,
-                          client_ip)
+                          client_ip, job=job, job_logs=self.jobs.root)
             response = json_response(200, self._call(spec, ctx, payload))
         except errors.DXError as exc:
             response = error_response(exc)
@@ -262,28 +283,35 @@ class RefServerApp:
             raise errors.ResourceNotFound(f"No API method {route} on this server")
         return spec, instance
 
-    def _token_user(self, headers: dict[str, str]) -> str | None:
+    def _token_user(self, headers: dict[str, str]) -> tuple[str | None, str | None]:
+        """(user, job) of the request's token: a user's token, or a running job's own (its user is the one who
+        launched it); (None, None) when there is none or it is unknown."""
         auth = headers.get("authorization")
         if auth is None:
-            return self._fault_user("missing")
+            return self._fault_user("missing"), None
         scheme, _, token = auth.partition(" ")
-        user = self.db.user_of_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        return user or self._fault_user("unknown")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return self._fault_user("unknown"), None
+        user = self.db.user_of_token(token)
+        if user is not None:
+            return user, None
+        job = self.db.job_of_token(token)
+        if job is not None:
+            return job
+        return self._fault_user("unknown"), None
 
     def _fault_user(self, token: str) -> str | None:
         """The user a fault takes a `missing` or `unknown` token for (faults/registry.py), else None."""
         return next((f.token_taken_as for f in self.faults if token in f.tokens_taken), None)
 
-    def _authenticate(self, headers: dict[str, str]) -> str:
-        user = self._token_user(headers)
+    def _authenticate(self, headers: dict[str, str]) -> tuple[str, str | None]:
+        user, job = self._token_user(headers)
         if user is None and "authorization" not in headers:
             raise errors.InvalidAuthentication("Authentication is required: send Authorization: Bearer <token>")
         if user is None:
             raise errors.InvalidAuthentication("The token could not be found")
-        return user
-
-    def _optional_user(self, headers: dict[str, str]) -> str | None:
-        return self._token_user(headers)
+        return user, job
 
     @staticmethod
     def _parse_body(headers: dict[str, str], body: bytes, parsed: json_input.Parsed | None = None) -> Any:

@@ -37,7 +37,7 @@ OLD_STYLE_OPTIONS = ("properties", "folders", "permissions", "appCaches")
 
 
 # -- creation --------------------------------------------------------------------------------------------
-def _insert_container(conn: sqlite3.Connection, cls: str, owner: str, name: str, *, now: int, region: str,
+def insert_container(conn: sqlite3.Connection, cls: str, owner: str, name: str, *, now: int, region: str,
                       bill_to: str | None = None, summary: str = "", description: str = "",
                       flags: dict | None = None, tags: list[str] | None = None,
                       properties: dict[str, str] | None = None) -> str:
@@ -61,7 +61,7 @@ def create_project(ctx: Context, name: str, **opts: Any) -> str:
     Inputs are expected already checked (handlers/projects.py does that).
     """
     flags = {k: opts[k] for k in BOOL_FLAGS + NULLABLE_FLAGS if opts.get(k) is not None}
-    return _insert_container(
+    return insert_container(
         ctx.conn, "project", ctx.user, name, now=ctx.now, region=opts.get("region") or ctx.settings.region,
         bill_to=opts.get("billTo"), summary=opts.get("summary") or "", description=opts.get("description") or "",
         flags=flags, tags=opts.get("tags"), properties=opts.get("properties"),
@@ -75,7 +75,7 @@ def create_container(db: Database, owner: str, name: str = "container", region: 
     tests and embedding code call this with the server's Database between requests.
     """
     with db.transaction() as conn:
-        return _insert_container(conn, "container", owner, name, now=now_ms(), region=region)
+        return insert_container(conn, "container", owner, name, now=now_ms(), region=region)
 
 
 def require_delete(ctx: Context, container_id: str) -> sqlite3.Row:
@@ -205,8 +205,9 @@ def describe_container(ctx: Context, container_id: str, options: dict) -> dict[s
         elif key == "folders":
             out[key] = all_folders(ctx, container_id)
         elif key == "permissions":
+            # A running job's rights (executions.py) are not members of the project.
             rows = ctx.conn.execute("SELECT member_id, level FROM members WHERE container_id = ? "
-                                    "ORDER BY member_id", (container_id,))
+                                    "AND member_id NOT LIKE 'job-%' ORDER BY member_id", (container_id,))
             out[key] = {r["member_id"]: r["level"] for r in rows}
         elif key == "fileUploadParameters":
             s = ctx.settings

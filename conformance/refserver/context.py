@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .db import Database
-from .limits import MAX_BODY_BYTES
+from .limits import DEFAULT_JOB_LIMITS, MAX_BODY_BYTES, JobLimits
 
 # The published tokens of `dxconform serve --fixed-tokens`, for tests and doc pages: anyone can read them, so
 # a server started with them serves anyone who can reach it. Without the option every token is random.
@@ -53,6 +53,11 @@ class Settings:
     cors_origins: tuple[str, ...] = (SUITE_ORIGIN,)
     # Names of deliberate faults to switch on (faults/); empty for a conforming server.
     faults: frozenset[str] = frozenset()
+    # Jobs: run them (False: `serve --no-jobs`, every job fails with ExecutionError), how many processes at
+    # once, and what one may use (limits.JobLimits).
+    run_jobs: bool = True
+    max_jobs: int = 4
+    job_limits: JobLimits = DEFAULT_JOB_LIMITS
     # Delay added to every answer (ms), as a remote server's network latency: benchmarks/parallel.py. It is
     # an asyncio sleep, so concurrent requests wait side by side, as they would on a real network.
     latency_ms: int = 0
@@ -70,6 +75,16 @@ class Context:
     base_url: str                   # "http://127.0.0.1:PORT", for the upload/download URLs it hands out
     client_ip: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The job whose token made the request (a job's DX_SECURITY_CONTEXT), else None. Its user is the launching
+    # user; its access is its own (members rows under the job ID): see `member`.
+    job: str | None = None
+    # Where the job logs are (job_service.py), for /job-xxxx/getLog; None when the server runs no jobs.
+    job_logs: Any = None
+
+    @property
+    def member(self) -> str | None:
+        """Whose rows in `members` decide access: the job for a job token, else the user."""
+        return self.job or self.user
 
     @property
     def conn(self):

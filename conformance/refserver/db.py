@@ -95,6 +95,58 @@ CREATE TABLE IF NOT EXISTS nonces (       -- idempotency of */new
     created INTEGER NOT NULL,
     PRIMARY KEY (user_id, route, nonce)
 );
+CREATE TABLE IF NOT EXISTS applets (     -- what an applet has besides its data-object rows (objects, copies)
+    id TEXT PRIMARY KEY REFERENCES objects(id),
+    spec TEXT NOT NULL                    -- JSON: dxapi, runSpec, inputSpec, outputSpec, access, title, ...
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,          -- creation order: searches answer newest first (seq DESC)
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,                  -- idle | waiting_on_input | runnable | running | waiting_on_output |
+                                          -- done | failed | terminating | terminated
+    function TEXT NOT NULL,               -- the entry point: main for a master job
+    applet TEXT NOT NULL,
+    project TEXT NOT NULL,                -- the project context: where the output lands
+    folder TEXT NOT NULL,
+    workspace TEXT NOT NULL,              -- container-xxxx, shared by the job tree
+    launched_by TEXT NOT NULL,            -- user-<handle>
+    parent_job TEXT,
+    origin_job TEXT NOT NULL,
+    root_execution TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    started_running INTEGER,
+    stopped_running INTEGER,
+    run_input TEXT NOT NULL,              -- JSON: the input as given
+    original_input TEXT NOT NULL,         -- JSON: run_input with the inputSpec's defaults
+    output TEXT,                          -- JSON, once done
+    depends_on TEXT NOT NULL DEFAULT '[]',
+    tags TEXT NOT NULL DEFAULT '[]',
+    properties TEXT NOT NULL DEFAULT '{}',
+    details TEXT NOT NULL DEFAULT '{}',
+    state_transitions TEXT NOT NULL DEFAULT '[]',
+    failure TEXT,                         -- JSON {"reason", "message", "from"?} once failed
+    options TEXT NOT NULL DEFAULT '{}'    -- JSON: priority, delayWorkspaceDestruction, systemRequirements, ...
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE INDEX IF NOT EXISTS jobs_origin ON jobs(origin_job);
+CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project, seq);
+CREATE INDEX IF NOT EXISTS jobs_parent ON jobs(parent_job);
+CREATE TABLE IF NOT EXISTS job_tokens (   -- a running job's own token (its DX_SECURITY_CONTEXT); gone when it ends
+    token_sha256 TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_processes ( -- the shepherd of each running job: what a restarted server reaps
+    job_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    start_time TEXT NOT NULL              -- /proc/<pid>/stat start time: a reused pid is not the same process
+);
+CREATE TABLE IF NOT EXISTS object_creators ( -- objects a job created: createdBy.job and createdBy.executable
+    object_id TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    executable TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS transfers (     -- upload/download URLs handed out: the secret is the credential
     secret TEXT PRIMARY KEY,
@@ -182,6 +234,12 @@ class Database:
     def user_of_token(self, token: str) -> str | None:
         row = self.conn.execute("SELECT id FROM users WHERE token_sha256 = ?", (token_sha256(token),)).fetchone()
         return row["id"] if row else None
+
+    def job_of_token(self, token: str) -> tuple[str, str] | None:
+        """(launching user, job ID) of a running job's own token, or None."""
+        row = self.conn.execute("SELECT j.launched_by, j.id FROM job_tokens t JOIN jobs j ON j.id = t.job_id "
+                                "WHERE t.token_sha256 = ?", (token_sha256(token),)).fetchone()
+        return (row["launched_by"], row["id"]) if row else None
 
     def interrupt_when(self, expired: Callable[[], bool], every: int = 10_000) -> None:
         """Make a running statement fail (sqlite3.OperationalError "interrupted") once `expired()` is true;

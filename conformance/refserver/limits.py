@@ -62,6 +62,24 @@ class ServerLimits:
 
 DEFAULT_SERVER_LIMITS = ServerLimits()
 
+
+@dataclass(frozen=True)
+class JobLimits:
+    """What one job may use (job_runner.py hands them to its shepherd, job_process.py); 0 means no limit.
+
+    The reference server's own figures: the platform bounds a job by its instance type and timeoutPolicy.
+    cpu_seconds and memory_bytes are per process (RLIMIT_CPU, RLIMIT_AS: address space, not resident memory),
+    wall_seconds and log_bytes per job.
+    """
+
+    cpu_seconds: int = 3600
+    memory_bytes: int = 8 * 1024**3
+    wall_seconds: float = 6 * 3600.0
+    log_bytes: int = 16 * 1024 * 1024
+
+
+DEFAULT_JOB_LIMITS = JobLimits()
+
 # (what is limited, the figure, how a request beyond it is answered) for the docs' table.
 LIMITS: tuple[tuple[str, str, str], ...] = (
     ("request body", f"{MAX_BODY_BYTES:,} bytes", "422 InvalidInput"),
@@ -82,4 +100,10 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("request bodies being received at once", f"{DEFAULT_SERVER_LIMITS.body_bytes_in_flight:,} bytes in all",
      "503 ServiceUnavailable and connection closed"),
     ("open connections", f"{DEFAULT_SERVER_LIMITS.max_connections}", "connection closed at once"),
+    ("CPU time of each process of a job", f"{DEFAULT_JOB_LIMITS.cpu_seconds:,} s",
+     "the process is killed (SIGXCPU); the job fails"),
+    ("address space of each process of a job", f"{DEFAULT_JOB_LIMITS.memory_bytes:,} bytes",
+     "allocations fail; the job usually fails"),
+    ("time a job runs", f"{DEFAULT_JOB_LIMITS.wall_seconds:g} s", "its processes are killed; the job fails"),
+    ("log of a job", f"{DEFAULT_JOB_LIMITS.log_bytes:,} bytes", "later lines are dropped (a marker line says so)"),
 )

@@ -27,9 +27,18 @@ DEFAULT_FIELDS = {
                "tags", "created", "modified", "createdBy"),
     "file": ("id", "project", "class", "sponsored", "name", "types", "state", "hidden", "links", "folder",
              "tags", "created", "modified", "createdBy", "media", "size", "archivalState"),
+    # The 23 keys of a recorded applet describe (real-responses INDEX, fact 4); runSpec without its code.
+    "applet": ("id", "project", "class", "sponsored", "name", "types", "state", "hidden", "links", "folder",
+               "tags", "created", "modified", "createdBy", "runSpec", "dxapi", "access", "title", "summary",
+               "description", "developerNotes", "inputSpec", "outputSpec"),
 }
 # Given only on request: through `fields`, or (properties, details) the old-style boolean options.
-EXTRA_FIELDS = {"record": ("properties", "details"), "file": ("properties", "details", "parts")}
+EXTRA_FIELDS = {"record": ("properties", "details"), "file": ("properties", "details", "parts"),
+                "applet": ("properties", "details", "ignoreReuse")}
+# Applet describe fields kept in the applets table (the spec /applet/new was given), with their defaults.
+APPLET_SPEC_DEFAULTS: dict[str, Any] = {"runSpec": {}, "dxapi": "1.0.0", "access": {}, "title": "", "summary": "",
+                                        "description": "", "developerNotes": "", "inputSpec": None,
+                                        "outputSpec": None, "ignoreReuse": False}
 OLD_STYLE_OPTIONS = ("properties", "details")
 
 
@@ -47,7 +56,7 @@ def visible_containers(ctx: Context, object_id: str) -> list[tuple[str, str]]:
     """(container ID, caller's level) of every copy the caller can see, highest level first."""
     rows = ctx.conn.execute(
         "SELECT c.container_id, m.level FROM copies c JOIN members m ON m.container_id = c.container_id "
-        "WHERE c.object_id = ? AND m.member_id = ? ORDER BY c.seq", (object_id, ctx.user)).fetchall()
+        "WHERE c.object_id = ? AND m.member_id = ? ORDER BY c.seq", (object_id, ctx.member)).fetchall()
     pairs = [(r["container_id"], r["level"]) for r in rows]
     return sorted(pairs, key=lambda p: -access.RANK[p[1]])
 
@@ -123,6 +132,9 @@ def create_object(ctx: Context, cls: str, inp: dict, defaults: dict[str, Any] | 
         (object_id, cls, created, ctx.now, ctx.user, project, int(hidden), dumps(types), dumps(details),
          dumps(links), media, 0 if cls == "file" else None),
     )
+    if ctx.job is not None:  # createdBy.job and .executable (dxpy bindings/__init__.py:190-199)
+        ctx.conn.execute("INSERT INTO object_creators(object_id, job, executable) "
+                         "SELECT ?, id, applet FROM jobs WHERE id = ?", (object_id, ctx.job))
     add_copy(ctx, object_id, project, folder, name, tags, props)
     return object_id
 
@@ -153,9 +165,20 @@ def delete_copies(ctx: Context, container_id: str, object_ids: list[str]) -> Non
         if ctx.conn.execute("SELECT 1 FROM copies WHERE object_id = ?", (oid,)).fetchone() is None:
             ctx.conn.execute("DELETE FROM parts WHERE file_id = ?", (oid,))
             ctx.conn.execute("DELETE FROM transfers WHERE file_id = ?", (oid,))
+            ctx.conn.execute("DELETE FROM applets WHERE id = ?", (oid,))
+            ctx.conn.execute("DELETE FROM object_creators WHERE object_id = ?", (oid,))
             ctx.conn.execute("DELETE FROM objects WHERE id = ?", (oid,))
     if removed:
         containers.touch(ctx, container_id)
+
+
+def destroy_container(ctx: Context, container_id: str) -> None:
+    """The container and its copies; objects left with no copy go too."""
+    ids = [r["object_id"] for r in ctx.conn.execute(
+        "SELECT object_id FROM copies WHERE container_id = ?", (container_id,))]
+    if ids:
+        delete_copies(ctx, container_id, ids)
+    ctx.conn.execute("DELETE FROM containers WHERE id = ?", (container_id,))
 
 
 def _unreachable_hidden(ctx: Context, container_id: str, removed: list[str]) -> list[str]:
@@ -246,7 +269,18 @@ def _value(ctx: Context, row: sqlite3.Row, key: str) -> Any:
     if key == "modified":
         return max(row["modified"], row["copy_modified"])
     if key == "createdBy":
-        return {"user": row["created_by"]}
+        by = {"user": row["created_by"]}
+        job = ctx.conn.execute("SELECT job, executable FROM object_creators WHERE object_id = ?",
+                               (row["id"],)).fetchone()
+        if job is not None:
+            by.update(job=job["job"], executable=job["executable"])
+        return by
+    if key in APPLET_SPEC_DEFAULTS:
+        spec = applet_spec(ctx, row["id"])
+        value = spec.get(key, APPLET_SPEC_DEFAULTS[key])
+        if key == "runSpec":  # describe leaves the code out; /applet-xxxx/get gives it (digest 2.4)
+            value = {k: v for k, v in value.items() if k != "code"}
+        return value
     if key == "sponsored":
         return False
     if key == "archivalState":
@@ -258,6 +292,12 @@ def _value(ctx: Context, row: sqlite3.Row, key: str) -> Any:
     if key == "parts":
         return parts_of(ctx, row["id"])
     return row[key]
+
+
+def applet_spec(ctx: Context, applet_id: str) -> dict[str, Any]:
+    """What /applet/new stored for an applet besides its data-object metadata (runSpec, inputSpec, ...)."""
+    row = ctx.conn.execute("SELECT spec FROM applets WHERE id = ?", (applet_id,)).fetchone()
+    return loads(row["spec"]) if row else {}
 
 
 def parts_of(ctx: Context, file_id: str) -> dict[str, dict[str, Any]]:

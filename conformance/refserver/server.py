@@ -15,6 +15,10 @@ from .guard import RequestGuard
 from .http_protocol import protocol_class
 from .limits import DEFAULT_SERVER_LIMITS, ServerLimits
 
+# The optional profiles this server implements every route of (schemas/routes.json): a run against the embedded
+# server claims them, so one route of theirs missing fails that run.
+CLAIMED_PROFILES = ("executables",)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
@@ -92,6 +96,22 @@ def serve_forever(host: str, port: int, db_path: str | None, settings: Settings)
             for name, token in settings.users.items():
                 print(f"user user-{name} token {token}", flush=True)
             print(f"web pages allowed (CORS): {', '.join(settings.cors_origins) or 'none'}", flush=True)
+            if settings.run_jobs:
+                print(f"jobs: on, up to {settings.max_jobs} at once. Jobs run the applets' code as this user, on "
+                      "this machine: an emulator for trusted code, not a sandbox (--no-jobs to refuse)", flush=True)
+            else:
+                print("jobs: off (--no-jobs): every job fails with ExecutionError", flush=True)
+
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets=None):
+        # Before uvicorn re-raises SIGTERM (which ends the process): no job process outlives the server.
+        await original_shutdown(sockets=sockets)
+        app.close()
 
     server.startup = startup
-    server.run()
+    server.shutdown = shutdown
+    try:
+        server.run()
+    finally:  # whatever ended the loop (kill -9 is job_process.py's: it sees its pipe close)
+        app.close()

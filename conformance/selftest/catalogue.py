@@ -171,6 +171,46 @@ CATALOGUE: tuple[Entry, ...] = (
     E("range-ignored", "download-range-gives-those-bytes",
       f"{C}semantics/files/download.yaml::download-range-gives-those-bytes"),
     E("unavailable-without-retry-after", "greet", "checks/retry_after::/system/greet", level="SHOULD"),
+    # -- applets and jobs (faults/executables.py; cases of profile executables) ---------------------------------
+    # which error a refused run input gets is unobserved (digest 9.1): its cases, and so these faults, are SHOULD
+    E("run-accepts-missing-input", "applet-run-missing-required-input",
+      f"{C}semantics/jobs/run-input.yaml::applet-run-missing-required-input", level="SHOULD"),
+    E("run-ignores-choices", "applet-run-value-not-in-choices",
+      f"{C}semantics/jobs/run-input.yaml::applet-run-value-not-in-choices", level="SHOULD"),
+    E("run-nonce-not-idempotent", "applet-run-nonce-replay-same-job",
+      f"{C}semantics/jobs/run-input.yaml::applet-run-nonce-replay-same-job"),
+    # its killer waits for a job that never starts until its `eventually` gives up: no reruns
+    E("job-never-leaves-runnable", "job-bash-echo-done-with-output",
+      f"{C}semantics/jobs/lifecycle.yaml::job-bash-echo-done-with-output", args=("--reruns", "0")),
+    E("output-not-validated", "output-error", f"{C}semantics/jobs/lifecycle.yaml::job-output-missing-required-output-error",
+      f"{C}semantics/jobs/lifecycle.yaml::job-output-wrong-class-output-error",
+      f"{C}semantics/jobs/lifecycle.yaml::job-output-key-not-in-spec-output-error"),
+    E("jbor-not-awaited", "job-jbor-consumer-waits-for-producer",
+      f"{C}semantics/jobs/jbor.yaml::job-jbor-consumer-waits-for-producer"),
+    E("depends-on-ignored", "applet-run-depends-on-open-record-waits or applet-run-depends-on-job-waits",
+      f"{C}semantics/jobs/run-input.yaml::applet-run-depends-on-open-record-waits",
+      f"{C}semantics/jobs/run-input.yaml::applet-run-depends-on-job-waits"),
+    E("terminate-does-nothing", "job-terminate-running-job", f"{C}semantics/jobs/terminate.yaml::job-terminate-running-job"),
+    E("failed-job-reported-done", "job-describe-failed-job or job-bash-nonzero-exit",
+      f"{C}semantics/jobs/describe.yaml::job-describe-failed-job",
+      f"{C}semantics/jobs/lifecycle.yaml::job-bash-nonzero-exit-app-internal-error"),
+    E("failure-reason-missing", "job-describe-failed-job or job-bash-nonzero-exit",
+      f"{C}semantics/jobs/describe.yaml::job-describe-failed-job",
+      f"{C}semantics/jobs/lifecycle.yaml::job-bash-nonzero-exit-app-internal-error"),
+    # stateTransitions is a recorded key (digest 4.2, medium): SHOULD
+    E("state-transitions-reversed", "job-state-transitions-set-at",
+      f"{C}data-types/executables.yaml::job-state-transitions-set-at", level="SHOULD"),
+    # the cases are SHOULD (startedRunning is a recorded key); that a timestamp is in ms is the MUST check's
+    E("started-running-in-seconds", "job-running-times-within-a-minute-of-now or job-timestamps-in-order",
+      f"{C}data-types/executables.yaml::job-running-times-within-a-minute-of-now",
+      f"{C}data-types/executables.yaml::job-timestamps-in-order", "checks/timestamp_plausible::/job-xxxx/describe"),
+    E("subjob-parent-null", "job-python-subjob-describe", f"{C}semantics/jobs/lifecycle.yaml::job-python-subjob-describe"),
+    E("find-executions-paging-skips", "job-find-executions-pages",
+      f"{C}semantics/jobs/search.yaml::job-find-executions-pages"),
+    E("applet-describe-leaks-code", "applet-describe-run-spec-without-code",
+      f"{C}semantics/applets/applets.yaml::applet-describe-run-spec-without-code"),
+    E("job-token-reads-any-project", "job-token-cannot-see-bob-project",
+      f"{C}semantics/jobs/token-scope.yaml::job-token-cannot-see-bob-project"),
 )
 
 

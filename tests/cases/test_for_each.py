@@ -50,7 +50,8 @@ def test_each_item_has_the_values_and_profile_of_its_route(tmp_path):
     assert by_route["/system/whoami"].values["class"] == ""
     assert by_route["/record/new"].values["path"] == "/record/new"
     assert by_route["/notifications/get"].values["subject"] == "notifications"
-    assert by_route["/app-xxxx/run"].profile == "executables"
+    assert by_route["/app-xxxx/run"].profile == "apps"
+    assert by_route["/applet-xxxx/run"].profile == "executables"
     for case in suite.cases:
         route = spec.route(case.values["route"])
         assert case.profile == route.profile

@@ -264,3 +264,11 @@ def test_not_a_hash_and_no_auth(client, route):
     assert (answer.status, answer.error_type) == (422, "InvalidInput")
     answer = client.call(route, {}, user=None)
     assert (answer.status, answer.error_type) == (401, "InvalidAuthentication")
+
+
+def test_find_data_objects_with_more_ids_than_sqlite_has_variables(client, project):
+    # SQLite allows 250,000 parameters: a longer id list goes to SQL as one JSON value, not a 500.
+    record = new_record(client, project)
+    ids = [record] + [f"record-{i:024d}" for i in range(260_000)]
+    answer = client.ok("/system/findDataObjects", {"scope": {"project": project}, "id": ids})
+    assert [r["id"] for r in answer["results"]] == [record]

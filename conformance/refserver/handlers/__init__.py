@@ -40,7 +40,19 @@ def route(*routes: str, needs_auth: bool = True, input_mapping: bool = True, acc
 
 def load_all() -> dict[str, RouteSpec]:
     """Import every handler module (each registers its routes) and return the table."""
-    from . import dataobjects, files, folders, projects, records, search, system, users  # noqa: F401
+    from . import (  # noqa: F401
+        applets,
+        dataobjects,
+        execution_search,
+        files,
+        folders,
+        jobs,
+        projects,
+        records,
+        search,
+        system,
+        users,
+    )
 
     return ROUTES
 

@@ -1,5 +1,5 @@
 """Methods every data object class shares: describe, tags, types, name, details, properties, visibility,
-listProjects (for file-xxxx and record-xxxx).
+listProjects (for file-xxxx and record-xxxx; applet-xxxx for those that leave content alone).
 
 Permission rules (docs "Tags", "Properties", "Name", "Types", "Details and Links", "Visibility"): per-copy
 metadata (name, tags, properties) needs UPLOAD while the object is open and CONTRIBUTE once it is closed;
@@ -17,10 +17,14 @@ from ..errors import InvalidInput, InvalidState
 from . import route
 
 CLASSES = ("file", "record")
+# Applets share the methods that do not change a closed object's content (digest 2.1: no close, types,
+# setDetails or setVisibility routes for applets).
+WITH_APPLETS = ("describe", "addTags", "removeTags", "rename", "setProperties", "getDetails", "listProjects")
 
 
 def _routes(method: str) -> list[str]:
-    return [f"/{cls}-xxxx/{method}" for cls in CLASSES]
+    classes = (*CLASSES, "applet") if method in WITH_APPLETS else CLASSES
+    return [f"/{cls}-xxxx/{method}" for cls in classes]
 
 
 def _ok(ctx: Context) -> dict[str, str]:

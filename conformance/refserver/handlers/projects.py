@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import access, containers, metadata
+from .. import access, containers, executions, metadata, objects
 from ..context import Context
 from ..db import dumps, loads
 from ..errors import InvalidInput, InvalidState, ResourceNotFound
@@ -120,22 +120,12 @@ def update(ctx: Context, inp: dict) -> dict:
     return {"id": ctx.subject}
 
 
-def _destroy_container(ctx: Context, container_id: str) -> None:
-    from .. import objects  # the data-objects engineer's module: copies and orphaned objects go together
-
-    ids = [r["object_id"] for r in ctx.conn.execute(
-        "SELECT object_id FROM copies WHERE container_id = ?", (container_id,))]
-    if ids:
-        objects.delete_copies(ctx, container_id, ids)
-    ctx.conn.execute("DELETE FROM containers WHERE id = ?", (container_id,))
-
-
 @route("/project-xxxx/destroy", "/container-xxxx/destroy")
 def destroy(ctx: Context, inp: dict) -> dict:
-    # terminateJobs is accepted; the reference server runs no jobs, so there is nothing to wait for.
-    field(inp, "terminateJobs", bool)
+    terminate_jobs = field(inp, "terminateJobs", bool, default=False)
     access.container(ctx, ctx.subject, "ADMINISTER")
-    _destroy_container(ctx, ctx.subject)
+    executions.end_jobs_of_project(ctx, ctx.subject, terminate_jobs)
+    objects.destroy_container(ctx, ctx.subject)
     return {"id": ctx.subject}
 
 

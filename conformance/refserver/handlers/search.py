@@ -11,10 +11,12 @@ implemented (ignored like any unknown key). `limit` is clamped to 1000 (query.MA
 
 Bulk describes: bad input (including bad describe options) fails the whole call with InvalidInput; an item
 that cannot be described (missing, or not visible to the caller) carries `error` instead of `describe`.
+The paging and SQL helpers (page_of, range_clause, in_clause, item_error) serve execution_search.py too.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,8 +41,8 @@ _PUBLIC_GRANT = "EXISTS (SELECT 1 FROM members p WHERE p.container_id = k.id AND
 Check = Callable[[sqlite3.Row], bool]
 
 
-def _page(rows: Iterable[sqlite3.Row], checks: list[Check], limit: int) -> tuple[list[sqlite3.Row],
-                                                                                   sqlite3.Row | None]:
+def page_of(rows: Iterable[sqlite3.Row], checks: list[Check], limit: int) -> tuple[list[sqlite3.Row],
+                                                                                     sqlite3.Row | None]:
     """Up to `limit` rows passing every check, and the next passing row (the start of the next page).
     Stops with the request's time budget (budget.py), however many rows fail the checks."""
     page: list[sqlite3.Row] = []
@@ -58,7 +60,7 @@ def _page(rows: Iterable[sqlite3.Row], checks: list[Check], limit: int) -> tuple
 _SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
 
 
-def _range_clause(column: str, bounds: tuple[int | None, int | None]) -> tuple[list[str], list[Any]]:
+def range_clause(column: str, bounds: tuple[int | None, int | None]) -> tuple[list[str], list[Any]]:
     after, before = bounds
     where, params = [], []
     if after is not None:
@@ -70,10 +72,13 @@ def _range_clause(column: str, bounds: tuple[int | None, int | None]) -> tuple[l
     return where, params
 
 
-def _in_clause(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
+def in_clause(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
+    """`column IN (...)` over `values`; one JSON parameter for a long list (SQLite allows 250,000 at most)."""
     values = list(values)
     if not values:
         return "0", []
+    if len(values) > 100:
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values)]
     return f"{column} IN ({','.join('?' * len(values))})", values
 
 
@@ -86,7 +91,7 @@ def _object_filters(ctx: Context, inp: dict) -> tuple[list[str], list[Any], list
     checks: list[Check] = []
 
     minimum = query.level(inp, "VIEW")
-    clause, values = _in_clause("m.level", query.levels_at_least(minimum))
+    clause, values = in_clause("m.level", query.levels_at_least(minimum))
     where.append(clause)
     params += values
 
@@ -109,7 +114,7 @@ def _object_filters(ctx: Context, inp: dict) -> tuple[list[str], list[Any], list
     if ids is not None:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise InvalidInput('expected key "id" of input to be an array of object IDs')
-        clause, values = _in_clause("c.object_id", ids)
+        clause, values = in_clause("c.object_id", ids)
         where.append(clause)
         params += values
 
@@ -124,13 +129,13 @@ def _object_filters(ctx: Context, inp: dict) -> tuple[list[str], list[Any], list
         params += values
 
     for key, column in (("created", "o.created"), ("modified", "max(o.modified, c.modified)")):
-        clauses, values = _range_clause(column, query.time_range(inp, key))
+        clauses, values = range_clause(column, query.time_range(inp, key))
         where += clauses
         params += values
 
     regions = query.string_or_strings(inp, "region")
     if regions is not None:
-        clause, values = _in_clause("k.region", regions)
+        clause, values = in_clause("k.region", regions)
         where.append(clause)
         params += values
     archival = query.choice(inp, "archivalState", query.ARCHIVAL_STATES)
@@ -176,9 +181,9 @@ def find_data_objects(ctx: Context, inp: dict) -> dict:
         "JOIN containers k ON k.id = c.container_id "
         "JOIN members m ON m.container_id = c.container_id AND m.member_id = ? "
         f"WHERE {' AND '.join(where) or '1'} ORDER BY c.container_id, c.object_id",
-        [ctx.user, *params],
+        [ctx.member, *params],
     )
-    page, following = _page(rows, checks, limit)
+    page, following = page_of(rows, checks, limit)
     results = []
     for row in page:
         result: dict[str, Any] = {"project": row["container_id"], "id": row["object_id"]}
@@ -195,10 +200,10 @@ def _project_filters(inp: dict) -> tuple[list[str], list[Any], list[Check]]:
     where: list[str] = ["k.class = 'project'"]
     params: list[Any] = []
     checks: list[Check] = []
-    clause, values = _in_clause("m.level", query.levels_at_least(query.level(inp, FIND_PROJECTS_DEFAULT_LEVEL)))
+    clause, values = in_clause("m.level", query.levels_at_least(query.level(inp, FIND_PROJECTS_DEFAULT_LEVEL)))
     where.append(clause)
     params += values
-    clauses, values = _range_clause("k.created", query.time_range(inp, "created"))
+    clauses, values = range_clause("k.created", query.time_range(inp, "created"))
     where += clauses
     params += values
     for key, column in (("billTo", "k.bill_to"), ("region", "k.region")):
@@ -206,7 +211,7 @@ def _project_filters(inp: dict) -> tuple[list[str], list[Any], list[Check]]:
         if key == "billTo" and wanted is not None and not all(w.startswith(("user-", "org-")) for w in wanted):
             raise InvalidInput('expected key "billTo" of input to be user or org IDs')
         if wanted is not None:
-            clause, values = _in_clause(column, wanted)
+            clause, values = in_clause(column, wanted)
             where.append(clause)
             params += values
     # Every membership row is an explicit grant (no orgs here), so explicitPermission: false keeps nothing.
@@ -250,9 +255,9 @@ def find_projects(ctx: Context, inp: dict) -> dict:
         "FROM containers k "
         "JOIN members m ON m.container_id = k.id AND m.member_id = ? "
         f"WHERE {' AND '.join(where)} ORDER BY k.id",
-        [ctx.user, *params],
+        [ctx.member, *params],
     )
-    page, following = _page(rows, checks, limit)
+    page, following = page_of(rows, checks, limit)
     results = []
     for row in page:
         result: dict[str, Any] = {"id": row["id"], "level": row["level"]}
@@ -312,7 +317,7 @@ def _check_project_options(options: dict) -> dict:
     return options
 
 
-def _item_error(exc: DXError) -> dict:
+def item_error(exc: DXError) -> dict:
     # The per-item error mirrors the envelope's inner object; precisionFDA types a statusCode beside it.
     return {"error": {"type": exc.type, "message": exc.message}, "statusCode": exc.status}
 
@@ -341,7 +346,7 @@ def describe_data_objects(ctx: Context, inp: dict) -> dict:
         except InvalidInput:
             raise
         except DXError as exc:
-            results.append(_item_error(exc))
+            results.append(item_error(exc))
     return {"results": results}
 
 
@@ -360,7 +365,7 @@ def describe_projects(ctx: Context, inp: dict) -> dict:
         except InvalidInput:
             raise
         except DXError as exc:
-            results.append(_item_error(exc))
+            results.append(item_error(exc))
     return {"results": results}
 
 

@@ -1,0 +1,210 @@
+"""Applets: /applet/new, /applet-xxxx/get, /applet-xxxx/validateBatch and /applet-xxxx/run.
+
+An applet is a data object (rows in objects and copies, class applet) created closed, with what makes it
+executable in the applets table. describe, tags, properties, rename, getDetails and listProjects are the
+shared data-object methods (dataobjects.py); applets have no close, types, setDetails or setVisibility routes
+(digest 2.1: dxpy maps those to a stub). Sources: EXECUTABLES-DIGEST 2.1-2.5 and 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import access, executions, iospec, metadata, objects, validate
+from ..context import Context
+from ..db import dumps
+from ..errors import InvalidInput
+from . import route
+
+INTERPRETERS = ("bash", "python3")
+# Keys of /applet/new kept with the applet (the rest of the input is data-object metadata or ignored).
+SPEC_KEYS = ("dxapi", "runSpec", "inputSpec", "outputSpec", "access", "title", "summary", "description",
+             "developerNotes", "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
+ACCESS_LEVELS = ("VIEW", "UPLOAD", "CONTRIBUTE", "ADMINISTER")
+# runSpec keys besides interpreter and code, by JSON type (schemas/types/executables.json runSpecFields).
+RUN_SPEC_STRINGS = ("distribution", "release", "version", "restartableEntryPoints")
+# Keys of one systemRequirements entry, by type (executables.json systemRequirements).
+SYSTEM_REQUIREMENT_TYPES = {"instanceType": str, "instanceTypeSelector": dict, "clusterSpec": dict,
+                            "fpgaDriver": str, "nvidiaDriver": str}
+# Integer options of /applet-xxxx/run that executions.RUN_OPTIONS does not check.
+RUN_INTEGERS = ("maxTreeSpotWaitTime", "maxJobSpotWaitTime")
+
+
+def _expect(ok: bool, key: str, what: str) -> None:
+    if not ok:
+        raise InvalidInput(f'expected key "{key}" of input to be {what}')
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _strings(value: Any, key: str) -> None:
+    _expect(isinstance(value, list) and all(isinstance(v, str) for v in value), key, "an array of strings")
+
+
+def _depends(value: Any, key: str, bundled: bool) -> None:
+    """execDepends ({name, version?, package_manager?, stages?}) or bundledDepends ({name, id: link, stages?})."""
+    _expect(isinstance(value, list), key, "an array")
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        _expect(isinstance(item, dict), where, "a hash")
+        _expect(isinstance(item.get("name"), str) and item["name"] != "", f"{where}.name", "a non-empty string")
+        if "stages" in item:
+            _strings(item["stages"], f"{where}.stages")
+        if bundled:
+            _expect(isinstance(item.get("id"), dict) and "$dnanexus_link" in item["id"], f"{where}.id",
+                    'a link ({"$dnanexus_link": ...})')
+        for name in () if bundled else ("version", "package_manager"):
+            if name in item:
+                _expect(isinstance(item[name], str), f"{where}.{name}", "a string")
+
+
+def _system_requirements(value: Any, key: str) -> None:
+    """{entry point | "*": {instanceType?, instanceTypeSelector?, clusterSpec?, fpgaDriver?, nvidiaDriver?}}."""
+    _expect(isinstance(value, dict), key, "a hash")
+    for entry, requirements in value.items():
+        _expect(isinstance(requirements, dict), f"{key}.{entry}", "a hash")
+        for name, kind in SYSTEM_REQUIREMENT_TYPES.items():
+            if name in requirements:
+                _expect(isinstance(requirements[name], kind), f"{key}.{entry}.{name}",
+                        "a string" if kind is str else "a hash")
+        if "instanceType" in requirements:
+            _expect(requirements["instanceType"] != "", f"{key}.{entry}.instanceType", "a non-empty string")
+
+
+def _execution_policy(value: Any, key: str) -> None:
+    _expect(isinstance(value, dict), key, "a hash")
+    if "restartOn" in value:
+        _expect(isinstance(value["restartOn"], dict) and all(map(_is_int, value["restartOn"].values())),
+                f"{key}.restartOn", "a hash of integers")
+    if "maxRestarts" in value:
+        _expect(_is_int(value["maxRestarts"]), f"{key}.maxRestarts", "an integer")
+
+
+def _run_spec(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput('expected key "runSpec" of input to be a hash')
+    interpreter = value.get("interpreter")
+    if interpreter not in INTERPRETERS:
+        raise InvalidInput('expected key "runSpec.interpreter" of input to be one of '
+                           + ", ".join(INTERPRETERS) + " (the interpreters this server runs)")
+    if not isinstance(value.get("code"), str):
+        raise InvalidInput('expected key "runSpec.code" of input to be a string (the source of the applet)')
+    for key in RUN_SPEC_STRINGS:
+        if key in value:
+            _expect(isinstance(value[key], str), f"runSpec.{key}", "a string")
+    if "headJobOnDemand" in value:
+        _expect(isinstance(value["headJobOnDemand"], bool), "runSpec.headJobOnDemand", "a boolean")
+    for key, bundled in (("execDepends", False), ("bundledDepends", True)):
+        if key in value:
+            _depends(value[key], f"runSpec.{key}", bundled)
+    if "systemRequirements" in value:
+        _system_requirements(value["systemRequirements"], "runSpec.systemRequirements")
+    if "executionPolicy" in value:
+        _execution_policy(value["executionPolicy"], "runSpec.executionPolicy")
+    policy = value.get("timeoutPolicy")
+    if policy is not None:
+        executions.timeout_seconds(policy, "main")  # raises InvalidInput when malformed
+    return value
+
+
+def _access(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput('expected key "access" of input to be a hash')
+    for key in ("project", "allProjects"):
+        if key in value and value[key] not in ACCESS_LEVELS:
+            raise InvalidInput(f'expected key "access.{key}" of input to be one of {", ".join(ACCESS_LEVELS)}')
+    if "network" in value and not (isinstance(value["network"], list)
+                                   and all(isinstance(n, str) for n in value["network"])):
+        raise InvalidInput('expected key "access.network" of input to be an array of strings')
+    if "developer" in value and not isinstance(value["developer"], bool):
+        raise InvalidInput('expected key "access.developer" of input to be a boolean')
+    return value
+
+
+@route("/applet/new", accepts_nonce=True)
+def applet_new(ctx: Context, inp: dict) -> dict[str, str]:
+    validate.field(inp, "dxapi", str, required=True)
+    _run_spec(validate.field(inp, "runSpec", dict, required=True))
+    for key in ("inputSpec", "outputSpec"):
+        if key in inp:
+            iospec.check_spec(inp[key], key)
+    if "access" in inp:
+        _access(inp["access"])
+    for key in ("title", "summary", "description", "developerNotes"):
+        validate.field(inp, key, str)
+    validate.field(inp, "ignoreReuse", bool)
+    validate.field(inp, "httpsApp", dict)
+    validate.field(inp, "treeTurnaroundTimeThreshold", int)
+    if "details" in inp:
+        validate.details_within_limits(inp["details"])
+    project = objects.project_hint(inp, required=True)
+    access.container(ctx, project, "CONTRIBUTE")
+    applet_id = objects.create_object(ctx, "applet", inp)
+    ctx.conn.execute("UPDATE objects SET state = 'closed' WHERE id = ?", (applet_id,))
+    ctx.conn.execute("INSERT INTO applets(id, spec) VALUES (?, ?)",
+                     (applet_id, dumps({k: inp[k] for k in SPEC_KEYS if k in inp})))
+    return {"id": applet_id}
+
+
+@route("/applet-xxxx/get")
+def applet_get(ctx: Context, inp: dict) -> dict[str, Any]:
+    """The full applet: every describe field, properties and details, and runSpec with its code."""
+    hint = objects.project_hint(inp)
+    _, container_id = objects.locate(ctx, ctx.subject, hint, "VIEW")
+    out = objects.describe_object(ctx, ctx.subject, container_id,
+                                  {"fields": {k: True for k in objects.EXTRA_FIELDS["applet"]}, "defaultFields": True})
+    out["runSpec"] = objects.applet_spec(ctx, ctx.subject).get("runSpec", {})
+    return out
+
+
+@route("/applet-xxxx/validateBatch")
+def validate_batch(ctx: Context, inp: dict) -> list[dict[str, Any]]:
+    """Each batch input checked against the inputSpec, with the common input merged in (dx run --batch-tsv)."""
+    common = validate.field(inp, "singleRunInput", dict, required=True)
+    batch = validate.field(inp, "batchInput", dict, required=True)
+    objects.locate(ctx, ctx.subject, None, "VIEW")
+    spec = objects.applet_spec(ctx, ctx.subject).get("inputSpec")
+    lengths = set()
+    for key, values in batch.items():
+        if not isinstance(values, list):
+            raise InvalidInput(f'expected key "batchInput.{key}" of input to be an array')
+        lengths.add(len(values))
+    if len(lengths) > 1:
+        raise InvalidInput('expected every array of "batchInput" to have the same length')
+    runs = []
+    for i in range(next(iter(lengths), 0)):
+        one = dict(common)
+        one.update({key: values[i] for key, values in batch.items()})
+        iospec.check_input(spec, one)
+        runs.append(one)
+    return runs
+
+
+def _run_option_shapes(inp: dict) -> None:
+    """What executions.run_applet leaves unchecked inside the run options (executables.json runInputCommon)."""
+    if "details" in inp:
+        metadata.details(inp["details"])
+    if "systemRequirements" in inp:
+        _system_requirements(inp["systemRequirements"], "systemRequirements")
+    by_executable = inp.get("systemRequirementsByExecutable")
+    if isinstance(by_executable, dict):
+        for executable, requirements in by_executable.items():
+            _system_requirements(requirements, f"systemRequirementsByExecutable.{executable}")
+    if isinstance(inp.get("debug"), dict) and "debugOn" in inp["debug"]:
+        _strings(inp["debug"]["debugOn"], "debug.debugOn")
+    if "allowSSH" in inp:
+        _strings(inp["allowSSH"], "allowSSH")
+    for key in RUN_INTEGERS:
+        if key in inp:
+            _expect(_is_int(inp[key]), key, "an integer")
+    cost = inp.get("costLimit")
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+        _expect(cost >= 0, "costLimit", "a non-negative number")
+
+
+@route("/applet-xxxx/run", accepts_nonce=True)
+def applet_run(ctx: Context, inp: dict) -> dict[str, str]:
+    _run_option_shapes(inp)
+    return {"id": executions.run_applet(ctx, ctx.subject, inp)}
