@@ -8,6 +8,7 @@ import re
 import socket
 from dataclasses import dataclass
 
+from ..refserver.limits import DEFAULT_MAX_JOBS
 from .main import UsageError
 
 _USER = re.compile(r"^([A-Za-z0-9._-]+):(\S+)$")
@@ -35,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="delay every answer by MS milliseconds, as a remote server would (default 0)")
     p.add_argument("--no-jobs", action="store_true",
                    help="run no job: every job fails at once with failureReason ExecutionError")
-    p.add_argument("--max-jobs", type=int, default=4, metavar="N",
-                   help="job processes running at once (default 4); more jobs wait in state runnable")
+    p.add_argument("--max-jobs", type=int, default=DEFAULT_MAX_JOBS, metavar="N",
+                   help=f"job processes running at once (default {DEFAULT_MAX_JOBS}); more jobs wait in state "
+                        "runnable")
     p.add_argument("--allow-remote-jobs", action="store_true",
                    help="with a --host other than a loopback address, run jobs anyway: anyone who can reach "
                         "the server with a token can then run code on this machine as this user")

@@ -12,7 +12,7 @@ import secrets
 import traceback
 from typing import Any
 
-from . import budget, errors, faults, json_input
+from . import budget, errors, faults, json_input, log_stream
 from .context import Context, Settings
 from .db import Database, dumps, now_ms
 from .handlers import CONTENT_ROUTES, RouteSpec, load_all
@@ -137,6 +137,9 @@ class RefServerApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["type"] == "websocket":  # dx watch: a job's log (log_stream.py)
+            await log_stream.serve(self, scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

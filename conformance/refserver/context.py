@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .db import Database
-from .limits import DEFAULT_JOB_LIMITS, MAX_BODY_BYTES, JobLimits
+from .limits import DEFAULT_JOB_LIMITS, DEFAULT_MAX_JOBS, MAX_BODY_BYTES, JobLimits
 
 # The published tokens of `dxconform serve --fixed-tokens`, for tests and doc pages: anyone can read them, so
 # a server started with them serves anyone who can reach it. Without the option every token is random.
@@ -56,7 +56,7 @@ class Settings:
     # Jobs: run them (False: `serve --no-jobs`, every job fails with ExecutionError), how many processes at
     # once, and what one may use (limits.JobLimits).
     run_jobs: bool = True
-    max_jobs: int = 4
+    max_jobs: int = DEFAULT_MAX_JOBS
     job_limits: JobLimits = DEFAULT_JOB_LIMITS
     # Delay added to every answer (ms), as a remote server's network latency: benchmarks/parallel.py. It is
     # an asyncio sleep, so concurrent requests wait side by side, as they would on a real network.

@@ -85,7 +85,19 @@ class RequestGuard:
                 await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
                 await send({"type": "http.response.body", "body": response.body})
                 return
+        elif scope["type"] == "websocket" and self.refusal(scope["headers"]) is not None:
+            # A web page may open a WebSocket to any host (no CORS for WebSockets): the same Origin and Host
+            # rules as for HTTP, the handshake refused (403) before anything is read.
+            await receive()
+            await send({"type": "websocket.close", "code": 4401})
+            return
         await self.app(scope, receive, send)
+
+    def own_origin(self, origin: str) -> bool:
+        """An Origin naming this server itself (http://127.0.0.1:PORT): no page comes from this server, so only
+        a client such as websocket-client (dx watch), which sends the URL it connects to, says that."""
+        scheme, sep, rest = origin.partition("://")
+        return bool(sep) and scheme in ("http", "ws") and "/" not in rest and self.hosts.allows(rest)
 
     def refusal(self, raw_headers: list[tuple[bytes, bytes]]) -> errors.DXError | None:
         """The error to answer instead of passing the request on, or None."""
@@ -99,7 +111,7 @@ class RequestGuard:
                 f"another name are refused, as a web page would send them after re-pointing its name here")
         origins = values.get("origin", [])
         allowed = self.app.settings.cors_origins
-        if len(origins) > 1 or (origins and origins[0] not in allowed):
+        if len(origins) > 1 or (origins and origins[0] not in allowed and not self.own_origin(origins[0])):
             return errors.PermissionDenied(
                 f"Requests from web pages of origin {', '.join(origins)!r} are refused; allowed origins: "
                 f"{', '.join(allowed) or 'none'} (dxconform serve --cors ORIGIN allows one)")

@@ -18,9 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import iospec
+from .limits import MAX_JOB_RESULT_BYTES
 
-# How much of job_output.json / job_error.json the server reads: larger files are a failure of the job.
-MAX_RESULT_FILE_BYTES = 4 * 1024 * 1024
 # Environment variables passed through from the server's own environment (nothing else: no credentials).
 PASSED_THROUGH = ("LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 
@@ -97,8 +96,8 @@ def read_result(home: Path, name: str) -> tuple[Any, str | None]:
         size = path.stat().st_size
     except FileNotFoundError:
         return None, None
-    if size > MAX_RESULT_FILE_BYTES:
-        return None, f"{name} is larger than the server's limit of {MAX_RESULT_FILE_BYTES} bytes"
+    if size > MAX_JOB_RESULT_BYTES:
+        return None, f"{name} is larger than the server's limit of {MAX_JOB_RESULT_BYTES} bytes"
     try:
         text = path.read_text(encoding="utf-8")
         return (json.loads(text) if text.strip() else None), None
@@ -106,23 +105,38 @@ def read_result(home: Path, name: str) -> tuple[Any, str | None]:
         return None, f"{name} could not be read as JSON ({type(exc).__name__})"
 
 
+def _message(entry: dict, job_id: str, line: int) -> dict[str, Any]:
+    """One line job_process.py logged ({"t", "fd", "line"}) as the platform's log message."""
+    fd = entry.get("fd")
+    return {"timestamp": entry.get("t"), "source": "SYSTEM" if fd == "system" else "APP",
+            "level": {"stdout": "STDOUT", "stderr": "STDERR"}.get(fd, "INFO"), "job": job_id, "line": line,
+            "msg": entry.get("line", "")}
+
+
+def read_log_from(log_path: Path, offset: int, job_id: str, first_line: int = 0,
+                  limit: int = 10_000) -> tuple[list[dict[str, Any]], int]:
+    """The complete log lines after byte `offset` (at most `limit`) as log messages numbered from
+    `first_line`, and the offset after them; a line still being written waits for the next call."""
+    out: list[dict[str, Any]] = []
+    try:
+        with open(log_path, "rb") as fh:
+            fh.seek(offset)
+            for raw in fh:
+                if not raw.endswith(b"\n") or len(out) >= limit:
+                    break
+                offset += len(raw)
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict):
+                    out.append(_message(entry, job_id, first_line + len(out)))
+    except FileNotFoundError:
+        pass
+    return out, offset
+
+
 def read_log(log_path: Path, job_id: str, limit: int = 10_000) -> list[dict[str, Any]]:
     """The job's log as the platform's log messages ({timestamp, source, level, job, line, msg}), first
     `limit` lines; job_process.py writes one JSON line per output line."""
-    out: list[dict[str, Any]] = []
-    try:
-        with open(log_path, encoding="utf-8", errors="replace") as fh:
-            for n, text in enumerate(fh):
-                if n >= limit:
-                    break
-                try:
-                    entry = json.loads(text)
-                except ValueError:
-                    continue
-                fd = entry.get("fd")
-                out.append({"timestamp": entry.get("t"), "source": "SYSTEM" if fd == "system" else "APP",
-                            "level": {"stdout": "STDOUT", "stderr": "STDERR"}.get(fd, "INFO"), "job": job_id,
-                            "line": n, "msg": entry.get("line", "")})
-    except FileNotFoundError:
-        pass
-    return out
+    return read_log_from(log_path, 0, job_id, 0, limit)[0]

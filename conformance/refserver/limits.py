@@ -79,6 +79,10 @@ class JobLimits:
 
 
 DEFAULT_JOB_LIMITS = JobLimits()
+# Job processes running at once (Settings.max_jobs, serve --max-jobs); the other jobs wait in runnable.
+DEFAULT_MAX_JOBS = 4
+# How much of a job's job_output.json / job_error.json the server reads; a larger file fails the job.
+MAX_JOB_RESULT_BYTES = 4 * 1024 * 1024
 
 # (what is limited, the figure, how a request beyond it is answered) for the docs' table.
 LIMITS: tuple[tuple[str, str, str], ...] = (
@@ -106,4 +110,7 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
      "allocations fail; the job usually fails"),
     ("time a job runs", f"{DEFAULT_JOB_LIMITS.wall_seconds:g} s", "its processes are killed; the job fails"),
     ("log of a job", f"{DEFAULT_JOB_LIMITS.log_bytes:,} bytes", "later lines are dropped (a marker line says so)"),
+    ("jobs running at once", f"{DEFAULT_MAX_JOBS} (serve --max-jobs)", "later jobs wait in state runnable"),
+    ("job_output.json and job_error.json of a job", f"{MAX_JOB_RESULT_BYTES:,} bytes each",
+     "the job fails (OutputError, AppInternalError)"),
 )

@@ -45,10 +45,24 @@ class Command:
         return self.line.endswith("&") and not self.line.endswith("&&")
 
 
+_HEREDOC = re.compile(r"<<-?'?([A-Za-z_]+)'?\s*$")
+
+
 def _logical_lines(body: str) -> list[str]:
-    """Lines with their `\\` continuations joined (the note `# exits N` goes on the last physical line)."""
+    """Lines with their `\\` continuations joined (the note `# exits N` goes on the last physical line), and a
+    here-document (`cat > f <<'EOF'` ... `EOF`) kept with its command as one multi-line command."""
     lines, pending = [], ""
-    for raw in body.splitlines():
+    physical = iter(body.splitlines())
+    for raw in physical:
+        heredoc = _HEREDOC.search(raw)
+        if heredoc and not pending:
+            text = [raw]
+            for more in physical:
+                text.append(more)
+                if more.strip() == heredoc.group(1):
+                    break
+            lines.append("\n".join(text))
+            continue
         if raw.rstrip().endswith("\\"):
             pending += raw.rstrip()[:-1].rstrip() + " "
             continue

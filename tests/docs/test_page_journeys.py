@@ -123,6 +123,11 @@ def check_emulator(shell: Shell) -> None:
     assert output_of(shell, "dx cat").strip() == "42 samples passed"
     assert "/reports/report.txt" in output_of(shell, "dx find data")
     assert json.loads(output_of(shell, "dx api user-carol describe"))["handle"] == "carol"
+    # The applet built from the page's dxapp.json ran for real: its log streamed by `dx run --watch`, its
+    # output, and the job found by `dx find jobs`.
+    watched = output_of(shell, "dx run hello")
+    assert "saying hello to world" in watched and 'greeting = "hello, world"' in watched
+    assert "hello (done)" in output_of(shell, "dx find jobs")
 
 
 def check_proxy(shell: Shell) -> None:
@@ -159,7 +164,7 @@ JOURNEYS = [
     Journey("write-a-case.md", "three runs of the worked example: ~9 s", check_write_a_case,
             saves={"my-cases/semantics/record-tags.yaml":
                    DOCS / "examples" / "cases" / "semantics" / "record-tags.yaml"}),
-    Journey("emulator.md", "a server and ten `dx` commands: ~7 s", check_emulator),
+    Journey("emulator.md", "a server, ten `dx` commands, an applet built, run and watched: ~10 s", check_emulator),
     Journey("proxy.md", "a server, the proxy, two `dx` commands, a validate: ~5 s", check_proxy),
     Journey("differential.md", "a record, a diff and two shards of small selections, a merge: ~25 s",
             check_differential),
