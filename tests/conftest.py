@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,12 @@ import pytest
 import requests
 
 from conformance.refserver.server import RefServer
+
+# dxpy's defaults name the production platform: a test that forgets to point dxpy at a local server must fail
+# on loopback (port 9, nothing listens), never reach another host. Fixtures that point dxpy set their own.
+for _key, _value in {"DX_APISERVER_HOST": "127.0.0.1", "DX_APISERVER_PORT": "9",
+                     "DX_APISERVER_PROTOCOL": "http"}.items():
+    os.environ.setdefault(_key, _value)
 
 
 class Answer:

@@ -1,4 +1,5 @@
-"""JSON paths of case files: `$.results[0]["odd key"]`, and `[*]` wildcards that select a list of values."""
+"""JSON paths of case files: `$.results[0]["odd key"]`, `[-1]` from the end, and `[*]` wildcards that select a
+list of values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
 WILDCARD: Any = type("Wildcard", (), {"__repr__": lambda self: "[*]"})()  # the `[*]` part of a parsed path
 
-_PART = re.compile(r'\.([A-Za-z_$][A-Za-z0-9_$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\[(\*)\]')
+# [-1] counts from the end, as in Python: $.stateTransitions[-1] is the last transition.
+_PART = re.compile(r'\.([A-Za-z_$][A-Za-z0-9_$-]*)|\[(-?\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\[(\*)\]')
 
 
 class PathError(ValueError):

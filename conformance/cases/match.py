@@ -16,7 +16,8 @@ from .jsonpath import MISSING, PathError, get_path, has_wildcard, parse_path
 # A mapping with one of these keys (and at most the modifier ABSENT_OK beside it) is a matcher; any other
 # $-key (such as $dnanexus_link) is literal data.
 OPERATORS = frozenset({"$eq", "$any", "$absent", "$type", "$regex", "$contains", "$keys", "$len", "$in",
-                       "$gte", "$lte", "$all", "$not", "$each", "$unique", "$set_eq", "$within_ms_of_now"})
+                       "$gte", "$lte", "$all", "$not", "$each", "$unique", "$set_eq", "$within_ms_of_now",
+                       "$non_decreasing"})
 ABSENT_OK = "$absent_ok"
 # The matcher name of a failure no operator judged: a literal compared as JSON, or a container of the wrong type.
 EQUALS, TYPE = "equals", "type"
@@ -271,6 +272,20 @@ def _unique(argument, actual, path):
         first[key] = index
 
 
+def _non_decreasing(argument, actual, path):
+    """A list of numbers (or of strings) in which no element is smaller than the one before it."""
+    expected = {"$non_decreasing": argument}
+    if not isinstance(actual, list):
+        raise _fail(path, f"expected an array, got {_json_type(actual)}", expected, actual, "$non_decreasing")
+    kinds = {"number" if _is_number(item) else "string" if isinstance(item, str) else "other" for item in actual}
+    if "other" in kinds or len(kinds) > 1:
+        raise _fail(path, "expected an array of numbers or of strings", expected, actual, "$non_decreasing")
+    for index in range(1, len(actual)):
+        if actual[index] < actual[index - 1]:
+            raise _fail(path, f"element {index} ({_show(actual[index])}) is smaller than element {index - 1} "
+                        f"({_show(actual[index - 1])})", expected, actual, "$non_decreasing")
+
+
 def _set_eq(argument, actual, path):
     expected = {"$set_eq": argument}
     if not isinstance(actual, list) or not isinstance(argument, list):
@@ -315,7 +330,7 @@ _OPERATORS = {"$eq": _eq, "$any": _any, "$absent": _absent, "$type": _type, "$re
               "$contains": _contains, "$keys": _keys, "$len": _len, "$in": _in,
               "$gte": _compare("$gte", lambda a, b: a >= b), "$lte": _compare("$lte", lambda a, b: a <= b),
               "$all": _all, "$not": _not, "$each": _each, "$unique": _unique, "$set_eq": _set_eq,
-              "$within_ms_of_now": _within_ms_of_now}
+              "$within_ms_of_now": _within_ms_of_now, "$non_decreasing": _non_decreasing}
 
 __all__ = ["ABSENT_OK", "MISSING", "OPERATORS", "MatchFailure", "PathError", "get_path", "has_wildcard",
            "is_operator", "match", "matches", "parse_path", "step_time"]

@@ -142,10 +142,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-jobs must be at least 1 (use --no-jobs to run none)")
     settings.max_jobs = args.max_jobs
     settings.run_jobs = not args.no_jobs
+    check_bindable(args.host, args.port)
     if settings.run_jobs and not is_loopback(args.host) and not args.allow_remote_jobs:
         raise UsageError(f"--host {args.host} is not a loopback address, and jobs run submitted code on this "
                          "machine as this user: add --no-jobs, or --allow-remote-jobs if every client is trusted")
-    check_bindable(args.host, args.port)
     port = args.port or free_port(args.host)
     try:
         serve_forever(args.host, port, args.db, settings)

@@ -1,4 +1,5 @@
-"""Bridge to schemathesis: the OpenAPI export loaded once, and a positive body strategy per route key."""
+"""Bridge to schemathesis: the OpenAPI export of each fuzzed profile loaded once, and a positive body
+strategy per route key."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from ..spec.openapi import build_openapi
 
 # Where the pool or the runner gives the value: generated values there are replaced, never sent as is.
 PATH_PARAMETER_SUFFIX = "_hash"
+# The profiles the fuzzer can drive (it makes the objects their instance routes need), core first.
+FUZZ_PROFILES = ("core", "executables")
+CORE = "core"
 
 
 def _component(document: dict[str, Any], node: Any) -> Any:
@@ -56,10 +60,10 @@ def closed_for_generation(document: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _schemathesis_schema(spec: Spec) -> tuple[Any, dict[str, Any]]:
+def _schemathesis_schema(spec: Spec, profile: str = CORE) -> tuple[Any, dict[str, Any]]:
     import schemathesis  # imported late: it is heavy, and only fuzzing needs it
 
-    document = build_openapi(spec)
+    document = build_openapi(spec, profile)
     schema = schemathesis.openapi.from_dict(closed_for_generation(document))
     # NUL bytes in strings are a transport curiosity, not an API edge: servers in C cut strings there.
     schema.config.generation.update(allow_x00=False)
@@ -67,10 +71,17 @@ def _schemathesis_schema(spec: Spec) -> tuple[Any, dict[str, Any]]:
     return schema, operations
 
 
-def fuzzable_routes(spec: Spec | None = None) -> list[str]:
-    """The route keys the OpenAPI export has an operation for, in the export's order."""
-    _, operations = _schemathesis_schema(spec or load_spec())
-    return list(operations)
+def fuzzable_routes(spec: Spec | None = None, profiles: tuple[str, ...] = (CORE,)) -> list[str]:
+    """The route keys the OpenAPI exports of `profiles` have an operation for, profile by profile in
+    FUZZ_PROFILES order, each in its export's order. Profiles the fuzzer cannot drive are left out."""
+    spec = spec or load_spec()
+    return [route for profile in FUZZ_PROFILES if profile in profiles
+            for route in _schemathesis_schema(spec, profile)[1]]
+
+
+def route_profile(spec: Spec, route: str) -> str:
+    """The profile a route key belongs to (schemas/routes.json)."""
+    return spec.route(route).profile
 
 
 def documented_errors(spec: Spec, route: str) -> frozenset[str]:
@@ -86,6 +97,6 @@ def body_strategy(spec: Spec, route: str) -> st.SearchStrategy[Any]:
     """Schema-valid request bodies of one route, drawn by schemathesis from the OpenAPI export."""
     from schemathesis import GenerationMode
 
-    schema, operations = _schemathesis_schema(spec)
+    schema, operations = _schemathesis_schema(spec, route_profile(spec, route))
     operation = schema[operations[route]]["POST"]
     return operation.as_strategy(generation_mode=GenerationMode.POSITIVE).map(lambda case: case.body)

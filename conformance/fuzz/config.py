@@ -38,8 +38,10 @@ def new_run_prefix() -> str:
 @dataclass(frozen=True)
 class FuzzConfig:
     """One fuzzing run. `tokens` maps user names to tokens; the first (or `user`) acts, the others are the
-    people the run may invite. `routes` None means every route of the OpenAPI export. `containers` are
-    container IDs the caller lends for container routes (the API cannot make one); they are never destroyed."""
+    people the run may invite. `routes` None means every route of the OpenAPI exports of `profiles`;
+    `profiles` None means core and each other profile the fuzzer can drive that the server has (found by
+    the suite's profile probe, engine/profiles.py). `containers` are container IDs the caller lends for
+    container routes (the API cannot make one); they are never destroyed."""
 
     base_url: str
     tokens: Mapping[str, str]
@@ -47,6 +49,7 @@ class FuzzConfig:
     seed: int = DEFAULT_SEED
     modes: tuple[Mode, ...] = ALL_MODES
     routes: tuple[str, ...] | None = None
+    profiles: tuple[str, ...] | None = None
     user: str | None = None
     containers: tuple[str, ...] = ()
     max_seconds: float = DEFAULT_MAX_SECONDS

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from ..model import Exchange, Finding
 from ..spec import Spec, load_spec
-from .bridge import fuzzable_routes
+from .bridge import CORE, FUZZ_PROFILES, fuzzable_routes, route_profile
 from .config import STATEFUL_MAX_STEPS, FuzzConfig, Mode
 from .drive import BudgetMet, explore, shrink
 from .execute import Executor, Outcome
 from .findings import FuzzFinding, FuzzReport, finding_id
 from .pool import PoolBuilder
+from .profiles import detect_profiles
 from .session import Session
 from .steps import Steps, steps_key
 from .strategies import Planner, route_class
@@ -45,17 +46,18 @@ class _Run:
         try:
             self.pools.start()
             routes = self._routes()
+            self.report.profiles = sorted({route_profile(self.spec, r) for r in routes})
             per_route = [m for m in self.config.modes if m is not Mode.STATEFUL]
             if per_route and self.config.examples:
                 for index, route in enumerate(routes):
                     self._fuzz_route(index, route, per_route)
             if Mode.STATEFUL in self.config.modes and self.config.examples:
-                bindings = self.pools.make("s")
+                bindings = self.pools.make("s", executables=needs_executables(self.spec, routes))
                 strategy = self.planner.sequence(routes, self.pools.slots(bindings), bindings, STATEFUL_MAX_STEPS)
                 self._fuzz(Mode.STATEFUL, strategy, bindings, self.config.seed_for("stateful"),
                            self.config.examples * SEQUENCES_PER_EXAMPLE)
         finally:
-            self.report.cleanup_problems = self.session.destroy_projects()
+            self.report.cleanup_problems = self.session.cleanup()
             self.report.requests = list(self.session.requests)
             self.report.sent = self.session.sent
             self.report.duration_s = time.monotonic() - started
@@ -63,9 +65,13 @@ class _Run:
         return self.report
 
     def _routes(self) -> list[str]:
-        known = fuzzable_routes(self.spec)
         if self.config.routes is None:
-            return known
+            profiles = self.config.profiles
+            if profiles is None:
+                profiles = detect_profiles(self.session.transport, self.spec, self.session.user,
+                                           self.config.run_prefix)
+            return fuzzable_routes(self.spec, profiles)
+        known = fuzzable_routes(self.spec, FUZZ_PROFILES)
         unknown = sorted(set(self.config.routes) - set(known))
         if unknown:
             raise ValueError(f"not fuzzable (no route with input and output schemas): {', '.join(unknown)}")
@@ -78,7 +84,7 @@ class _Run:
         if reason:
             self.report.skipped[route] = reason
             return
-        bindings = self.pools.make(f"r{index}")
+        bindings = self.pools.make(f"r{index}", executables=needs_executables(self.spec, [route]))
         slots = self.pools.slots(bindings)
         for mode in modes:
             maker = self.planner.positive if mode is Mode.POSITIVE else self.planner.negative
@@ -121,7 +127,7 @@ class _Run:
         first = findings[0]
         finding = FuzzFinding(mode=mode.value, route=route, rule=rule, level=first.level.value,
                               area=first.area.value, title=first.title or rule, message=first.message,
-                              source=first.source, seed=self.config.seed)
+                              source=first.source, seed=self.config.seed, profile=route_profile(self.spec, route))
         finding.set_example(list(steps), exchanges, index, findings)
         self.report.findings[finding.id] = finding
         return finding
@@ -162,6 +168,11 @@ class _Run:
         return True
 
 
+def needs_executables(spec: Spec, routes: list[str]) -> bool:
+    """Whether fuzzing `routes` needs the pool's applet and job: some route is not a core one."""
+    return any(route_profile(spec, route) != CORE for route in routes)
+
+
 def run_fuzz(config: FuzzConfig, spec: Spec | None = None) -> FuzzReport:
     """Fuzz the server of `config`; returns the report. Never raises for what the server answers."""
     return _Run(config, spec or load_spec()).run()
@@ -184,10 +195,10 @@ def replay(finding: FuzzFinding, config: FuzzConfig, spec: Spec | None = None) -
     try:
         pools = PoolBuilder(session, config.containers)
         pools.start()
-        bindings = pools.make("replay")
+        bindings = pools.make("replay", executables=needs_executables(spec, [s.route for s in finding.steps]))
         outcome = Executor(session, spec).run(tuple(finding.steps), bindings)
     finally:
-        session.destroy_projects()
+        session.cleanup()
         session.close()
     hit = outcome.hit(finding.route, finding.rule)
     return Replay(finding.id, hit is not None, outcome.exchanges, hit[1] if hit else [])

@@ -14,7 +14,7 @@ from .repro import curl_commands, dxpy_snippet
 from .steps import Step
 
 TOPIC = "fuzzing"
-PROFILE = "core"
+PROFILE = "core"        # the profile of a result that names no one route (a mode's summary)
 FUZZ_SOURCE = "generated from schemas/ (dxconform OpenAPI export); the rule's own source is in the finding"
 
 
@@ -36,6 +36,7 @@ class FuzzFinding:
     message: str
     source: str
     seed: int
+    profile: str = PROFILE                # the profile of `route`
     count: int = 1
     steps: list[Step] = field(default_factory=list)
     curl: str = ""
@@ -60,15 +61,15 @@ class FuzzFinding:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "mode": self.mode, "route": self.route, "rule": self.rule, "level": self.level,
                 "area": self.area, "title": self.title, "message": self.message, "source": self.source,
-                "seed": self.seed, "count": self.count, "shrunk": self.shrunk,
+                "seed": self.seed, "profile": self.profile, "count": self.count, "shrunk": self.shrunk,
                 "steps": [s.to_json() for s in self.steps], "curl": self.curl, "dxpy": self.dxpy,
                 "exchange": self.exchange.to_json() if self.exchange else None,
                 "findings": [f.to_json() for f in self.findings]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FuzzFinding:
-        keep = ("mode", "route", "rule", "level", "area", "title", "message", "source", "seed", "count",
-                "curl", "dxpy", "shrunk")
+        keep = ("mode", "route", "rule", "level", "area", "title", "message", "source", "seed", "profile",
+                "count", "curl", "dxpy", "shrunk")
         return cls(**{k: data[k] for k in keep if k in data}, steps=[Step.from_json(s) for s in data["steps"]])
 
     def to_result(self) -> Result:
@@ -78,7 +79,7 @@ class FuzzFinding:
                 f"curl:\n{self.curl[:4000]}\ndxpy:\n{self.dxpy[:4000]}\n"
                 f"replay: dxconform replay {self.id}")
         return Result(id=self.id, title=f"{self.title} ({self.mode} fuzzing)", area=Area(self.area), topic=TOPIC,
-                      level=Level(self.level), profile=PROFILE, outcome=Outcome.FAILED, source=self.source,
+                      level=Level(self.level), profile=self.profile, outcome=Outcome.FAILED, source=self.source,
                       routes=[self.route], message=text,
                       exchanges=[self.exchange] if self.exchange else [], findings=list(self.findings))
 
@@ -91,6 +92,7 @@ class FuzzReport:
     examples: int
     modes: list[str]
     run_prefix: str
+    profiles: list[str] = field(default_factory=list)    # the profiles of the routes fuzzed
     findings: dict[str, FuzzFinding] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
@@ -121,7 +123,8 @@ class FuzzReport:
                 examples = sum(m.get(mode, 0) for m in self.counts.values())
                 routes = sorted(r for r, m in self.counts.items() if m.get(mode))
                 results.append(Result(
-                    id=f"fuzz/{mode}", title=f"{Mode(mode).value} fuzzing of the core routes", area=Area.SEMANTICS,
+                    id=f"fuzz/{mode}", title=f"{Mode(mode).value} fuzzing of the {', '.join(self.profiles or [PROFILE])} "
+                                           f"routes", area=Area.SEMANTICS,
                     topic=TOPIC, level=Level.MUST, profile=PROFILE,
                     outcome=Outcome.FAILED if broken else Outcome.PASSED, source=FUZZ_SOURCE, routes=routes,
                     message=f"{examples} examples over {len(routes)} routes, seed {self.seed}: "
@@ -130,6 +133,7 @@ class FuzzReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"seed": self.seed, "examples": self.examples, "modes": self.modes, "run_prefix": self.run_prefix,
+                "profiles": self.profiles,
                 "duration_s": round(self.duration_s, 3), "sent": self.sent, "counts": self.counts,
                 "skipped": self.skipped, "notes": self.notes, "cleanup_problems": self.cleanup_problems,
                 "findings": [f.to_json() for f in self.finding_list()]}

@@ -25,8 +25,9 @@ def _class_of(text: str) -> str | None:
 def pin(draw: Any, value: Any, slots: Slots, key: str | None = None) -> Any:
     """`value` with ID-like strings (values and mapping keys) replaced by placeholders drawn from `slots`.
 
-    IDs of classes the run cannot make (applet-, job-, ...) stay as generated: a random 24-character hash
-    names nothing, and no route fuzzed here changes an object it only names in its body."""
+    IDs of classes the pool has no slot for (app-, workflow-, analysis-, ...; applet- and job- when the
+    routes fuzzed need no executables) stay as generated: a random 24-character hash names nothing, and no
+    route fuzzed here changes an object it only names in its body."""
     if isinstance(value, str):
         if slot_of(value) is not None:
             return value

@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from .executables import APPLET_NEW, APPLET_RUN, DXAPI, POOL_RUN_SPEC
 from .session import Session, answer_id, dumps
 from .steps import Step, placeholder
 
@@ -14,6 +15,8 @@ OBJECT_SLOTS = {
     "project": ("project", "project_home"),
     "file": ("file_open", "file_closed"),
     "record": ("record_open", "record_closed"),
+    "applet": ("applet",),
+    "job": ("job",),
 }
 UPLOAD_BYTES = b"fuzz!"
 _SLOT_CLASS = re.compile(r"^([a-z]+)")
@@ -51,7 +54,8 @@ class Slots:
 
 class PoolBuilder:
     """Makes the run's home project once, then one small pool per route: a project with an open and a
-    closing file, an open and a closed record, in folder /fuzz."""
+    closing file, an open and a closed record, in folder /fuzz; for the executables routes also an applet
+    (fixed harmless code, no inputSpec) and a job of it that waits on the open record (it never runs)."""
 
     def __init__(self, session: Session, containers: tuple[str, ...] = ()):
         self.session = session
@@ -84,8 +88,9 @@ class PoolBuilder:
         by_class["container"] = tuple(s for s in bindings if s.startswith("container"))
         return Slots(by_class, self.other_user_slots or ("user_self",))
 
-    def make(self, tag: str) -> dict[str, str]:
-        """A fresh pool for one route (or the stateful run): slot -> ID, plus the home project and users."""
+    def make(self, tag: str, executables: bool = False) -> dict[str, str]:
+        """A fresh pool for one route (or the stateful run): slot -> ID, plus the home project and users;
+        with `executables`, an applet and a waiting job too."""
         bindings = dict(self.base)
         project = placeholder("project")
         self._make(Step("/project/new", body={"name": f"{self.prefix}-{tag}"}, creates="project"), bindings)
@@ -98,6 +103,12 @@ class PoolBuilder:
         self._make(Step("/record/new", body={"project": project, "name": "fuzz-closed-record", "folder": "/fuzz",
                                              "close": True}, creates="record_closed"), bindings)
         self._upload_and_close(bindings)
+        if executables:
+            self._make(Step(APPLET_NEW, body={"project": project, "name": "fuzz-applet", "folder": "/fuzz",
+                                              "dxapi": DXAPI, "runSpec": POOL_RUN_SPEC}, creates="applet"), bindings)
+            self._make(Step(APPLET_RUN, subject="applet",
+                            body={"project": project, "input": {}, "name": "fuzz-waiting-job",
+                                  "dependsOn": [placeholder("record_open")]}, creates="job"), bindings)
         return bindings
 
     def _make(self, step: Step, bindings: dict[str, str]) -> str:

@@ -1,5 +1,5 @@
 """The fuzzer's connection to the server: sends steps as the acting user, logs them with IDs masked,
-remembers every project it made so that cleanup can destroy them."""
+remembers every project it made and every job it started so that cleanup can end them."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from typing import Any
 from ..engine.transport import Transport
 from ..model import Exchange
 from .config import FuzzConfig
+from .executables import JOB_STARTING_ROUTES
 from .steps import Step
 
 PROJECT_NEW = "/project/new"
+JOB_TERMINATE = "/job-xxxx/terminate"
+# Answers to a terminate in cleanup that leave nothing running: the job had ended, or is gone.
+ENDED_ALREADY = frozenset({"InvalidState", "ResourceNotFound"})
 
 
 class Session:
@@ -26,6 +30,7 @@ class Session:
         self.aliases: dict[str, str] = {config.run_prefix: "<run>"}
         self.requests: list[str] = []
         self.projects: list[str] = []      # every project the run made, in order
+        self.jobs: list[str] = []          # every job the run started, in order
         self.sent = 0
 
     def close(self) -> None:
@@ -40,6 +45,11 @@ class Session:
             created = answer_id(exchange)
             if created and created not in self.projects:
                 self.projects.append(created)
+        elif route in JOB_STARTING_ROUTES:
+            created = answer_id(exchange)
+            if created and created not in self.jobs:
+                self.jobs.append(created)
+                self.name(created, f"job@{len(self.jobs)}")
         return exchange
 
     def send(self, step: Step, bindings: MutableMapping[str, str]) -> Exchange:
@@ -71,6 +81,21 @@ class Session:
         self.requests.append(self.mask(f"{method} {path} {body.decode('utf-8', errors='replace')}"))
 
     # -- cleanup ------------------------------------------------------------------------------------------
+    def cleanup(self) -> list[str]:
+        """End everything the run started: its jobs, then its projects; the problems met, as text."""
+        return self.terminate_jobs() + self.destroy_projects()
+
+    def terminate_jobs(self) -> list[str]:
+        """Terminate every job the run started, newest first (one that has ended already is no problem)."""
+        problems = []
+        for job in reversed(self.jobs):
+            exchange = self.call(f"/{job}/terminate", b"{}", JOB_TERMINATE)
+            status = exchange.response.status if exchange.response is not None else None
+            if status != 200 and _error_type(exchange) not in ENDED_ALREADY:
+                problems.append(f"{job}: terminate answered {status or exchange.error}")
+        self.jobs.clear()
+        return problems
+
     def destroy_projects(self) -> list[str]:
         """Destroy every project the run made, newest first; the problems met, as text."""
         problems = []
@@ -92,10 +117,14 @@ def answer_id(exchange: Exchange) -> str | None:
     return body.get("id") if isinstance(body, dict) and isinstance(body.get("id"), str) else None
 
 
-def _already_gone(exchange: Exchange) -> bool:
+def _error_type(exchange: Exchange) -> str | None:
     body: Any = exchange.response.json if exchange.response is not None else None
-    return isinstance(body, dict) and isinstance(body.get("error"), dict) and \
-        body["error"].get("type") == "ResourceNotFound"
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("type") if isinstance(error, dict) else None
+
+
+def _already_gone(exchange: Exchange) -> bool:
+    return _error_type(exchange) == "ResourceNotFound"
 
 
 def dumps(value: Any) -> bytes:

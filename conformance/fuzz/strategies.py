@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from ..spec import Spec
 from .bridge import body_strategy
 from .edges import edge_candidates
+from .executables import MADE_BY_CALL, as_clients_send, fixed_path
 from .mutations import DELETE, mutation_candidates
 from .pinning import pin
 from .pool import Slots, slot_class
 from .positions import delete_at, input_schema, positions, set_at
 from .steps import Step, Steps, bind
 
-NEW_ROUTES = {"project": "/project/new", "file": "/file/new", "record": "/record/new"}
+NEW_ROUTES = {"project": "/project/new", "file": "/file/new", "record": "/record/new", "applet": "/applet/new"}
 # Routes whose subject is used up by the call: each example gets a project made just for it.
 DISPOSABLE_SUBJECT = frozenset({"/project-xxxx/destroy", "/project-xxxx/leave"})
 FAKE_HASH = "0" * 24
@@ -87,11 +88,18 @@ class Planner:
         validator = self.spec.validator(route, "input")
         return validator is None or validator.is_valid(bind(body, ValidationBindings(bindings)))
 
-    def _named(self, route: str, body: Any) -> Any:
-        """Projects the run makes carry its prefix, so nobody mistakes them for their own."""
-        if route == NEW_ROUTES["project"] and isinstance(body, dict) and isinstance(body.get("name"), str):
+    def _fixed(self, route: str, body: Any) -> Any:
+        """What the run fixes whatever was drawn: projects it makes carry its prefix, so nobody mistakes them
+        for their own; so do nonces, so that a nonce an earlier run sent with other input (the server keeps
+        them) does not change what this one makes; applets carry harmless code, and the executable routes
+        what clients send (executables.py)."""
+        if not isinstance(body, dict):
+            return body
+        if isinstance(body.get("nonce"), str):
+            body = {**body, "nonce": f"{self.prefix}-{body['nonce']}"}
+        if route == NEW_ROUTES["project"] and isinstance(body.get("name"), str):
             return {**body, "name": f"{self.prefix}-{body['name']}"}
-        return body
+        return as_clients_send(route, body)
 
     def _pinned_body(self, draw, route: str, slots: Slots) -> Any:
         return self._generated_body(draw, route, slots)[1]
@@ -99,7 +107,7 @@ class Planner:
     def _generated_body(self, draw, route: str, slots: Slots) -> tuple[Any, Any]:
         """(the body as generated, the body pinned to the pool); the first varies more (random IDs)."""
         generated = draw(body_strategy(self.spec, route))
-        return generated, self._named(route, pin(draw, generated, slots))
+        return generated, self._fixed(route, pin(draw, generated, slots))
 
     def _subject_steps(self, draw, route: str, slots: Slots) -> tuple[list[Step], str | None]:
         """Setup steps and the subject slot of a call: a fresh project for disposable subjects."""
@@ -130,7 +138,7 @@ class Planner:
             edge_label = None
             if draw(st.booleans()):
                 found, resolver = self._walk(route, body, bindings)
-                edges = edge_candidates(found, resolver)
+                edges = [e for e in edge_candidates(found, resolver) if not fixed_path(route, e.path)]
                 if edges:
                     edge = draw_at_one_place(draw, edges, generated)
                     body, edge_label = set_at(body, edge.path, edge.value), edge.label
@@ -156,9 +164,14 @@ class Planner:
 
     def sequence(self, routes: list[str], slots: Slots, bindings: Mapping[str, str],
                  max_steps: int) -> st.SearchStrategy[Steps]:
-        """A sequence of calls: */new steps make objects, later steps call instance routes on them."""
-        calls = [r for r in routes if route_class(r) in NEW_ROUTES]
-        classes = sorted({route_class(r) for r in calls} | {"project"})
+        """A sequence of calls: */new steps make objects, later steps call instance routes on them; a call
+        that makes an object of another class (/applet-xxxx/run makes a job) binds it for later steps."""
+        makers = {route: cls for cls, route in MADE_BY_CALL.items()}
+        calls = [r for r in routes if route_class(r) in NEW_ROUTES or route_class(r) in MADE_BY_CALL]
+        # A job is reached only through the run that makes it: with job routes, run joins the sequence.
+        calls += [MADE_BY_CALL[c] for c in sorted({route_class(r) for r in calls} & set(MADE_BY_CALL))
+                  if MADE_BY_CALL[c] not in calls]
+        classes = sorted({route_class(r) for r in calls if route_class(r) in NEW_ROUTES} | {"project"})
 
         @st.composite
         def example(draw) -> Steps:
@@ -166,12 +179,17 @@ class Planner:
             created: dict[str, list[str]] = {}
             steps: list[Step] = []
             for _ in range(draw(st.integers(1, max_steps))):
-                options = [("new", cls) for cls in classes] + [("call", r) for r in calls
-                                                               if created.get(route_class(r))]
+                ready = [r for r in calls if created.get(route_class(r))]
+                # Hypothesis leans on early choices: calls on an object a call made (a job) come first, then
+                # the calls that make one (run), so that chains such as applet/new -> run -> describe grow.
+                first = [r for r in ready if route_class(r) in MADE_BY_CALL] + [r for r in ready if r in makers]
+                options = [("call", r) for r in first] + [("new", cls) for cls in classes] + \
+                    [("call", r) for r in ready if r not in first]
                 kind, what = draw(st.sampled_from(options))
                 known = slots.with_created(created)
+                made = sum(map(len, created.values())) + 1
                 if kind == "new":
-                    slot = f"{what}#{sum(map(len, created.values())) + 1}"
+                    slot = f"{what}#{made}"
                     route = NEW_ROUTES[what]
                     body = self._pinned_body(draw, route, known)
                     if what == "project":
@@ -180,7 +198,11 @@ class Planner:
                     created.setdefault(what, []).append(slot)
                 else:
                     subject = draw(st.sampled_from(created[route_class(what)]))
-                    steps.append(Step(what, subject, self._pinned_body(draw, what, known)))
+                    made_class = makers.get(what)
+                    slot = f"{made_class}#{made}" if made_class else None
+                    steps.append(Step(what, subject, self._pinned_body(draw, what, known), creates=slot))
+                    if made_class:
+                        created.setdefault(made_class, []).append(slot)
             assume(all(self._valid(s.route, s.body, bindings) for s in steps))
             return tuple(steps)
         return example()

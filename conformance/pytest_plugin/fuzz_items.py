@@ -1,4 +1,6 @@
-"""Fuzzing inside a run: one pytest item per (mode, core route), each a seeded fuzzing run of that route.
+"""Fuzzing inside a run: one pytest item per (mode, fuzzable route), each a seeded fuzzing run of that route.
+The routes are those of the core profile and of every profile the fuzzer can drive (executables); a route
+of a profile the server neither claims nor has (profile probe) is reported unsupported, not fuzzed.
 
 Node ids read `fuzz/<mode>::<route>` (stateful: `fuzz/stateful::sequences`), so `-k`, `-n` and the reports
 treat them like cases. Each item's results: one passed result `fuzz/<mode>/<route>` when the route ran
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from ..fuzz import FuzzConfig, FuzzReport, Mode, run_fuzz
-from ..fuzz.bridge import fuzzable_routes
+from ..fuzz.bridge import CORE, FUZZ_PROFILES, fuzzable_routes, route_profile
 from ..fuzz.engine import NEVER_FUZZED
 from ..fuzz.findings import FUZZ_SOURCE, TOPIC
 from ..fuzz.pool import PoolError
@@ -24,6 +26,7 @@ from ..fuzz.strategies import route_class
 from ..gate import apply_to_json
 from ..model import Area, Level, Outcome, Result, UnsupportedReason
 from ..redaction import redactor
+from ..spec import load_spec
 from .failure_text import failure_text
 from .fuzz_plan import FuzzPlan, plan_of
 from .gather import MORE_RESULTS_ATTRIBUTE
@@ -57,18 +60,24 @@ def add_items(session: pytest.Session, items: list[pytest.Item]) -> None:
         collector = FuzzModeCollector.from_parent(session, name=f"fuzz/{mode.value}", nodeid=f"fuzz/{mode.value}",
                                                   mode=mode)
         # genitems reports the collection like pytest's own (counts, --collect-only, xdist's item lists).
-        items.extend(session.genitems(collector))
+        collected = list(session.genitems(collector))
+        # Like cases, fuzz items of a profile not asked for with --dx-profile are not part of the run.
+        options = state_of(config).options
+        dropped = [item for item in collected if not options.selects(item.profile)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items.extend(item for item in collected if options.selects(item.profile))
 
 
 class FuzzModeCollector(pytest.Collector):
-    """The parent of one mode's items: one per fuzzable core route, or the one stateful item."""
+    """The parent of one mode's items: one per fuzzable route, or the one stateful item."""
 
     def __init__(self, *, mode: Mode, **kwargs: Any):
         super().__init__(**kwargs)
         self.mode = mode
 
     def collect(self):
-        names = [STATEFUL_ITEM] if self.mode is Mode.STATEFUL else fuzzable_routes()
+        names = [STATEFUL_ITEM] if self.mode is Mode.STATEFUL else fuzzable_routes(profiles=FUZZ_PROFILES)
         return [FuzzItem.from_parent(self, name=name, mode=self.mode) for name in names]
 
 
@@ -86,13 +95,14 @@ class FuzzItem(pytest.Item):
         super().__init__(**kwargs)
         self.mode = mode
         self.route = None if mode is Mode.STATEFUL else self.name
+        self.profile = route_profile(load_spec(), self.route) if self.route else CORE
         self.results: list[dict[str, Any]] = []
         level = Level.MUST.value
         for name, description in ((marker_name("area", CLEAN_AREA[mode].value), "cases of an area"),
                                   (level, "cases at a level"), (FUZZ_MARKER, "generated requests (fuzzing)")):
             register_marker(self.config, name, description)
             self.add_marker(name)
-        self.user_properties.extend([("area", CLEAN_AREA[mode].value), ("level", level), ("profile", "core"),
+        self.user_properties.extend([("area", CLEAN_AREA[mode].value), ("level", level), ("profile", self.profile),
                                      ("route", self.route or "*")])
 
     # -- running ----------------------------------------------------------------------------------------
@@ -111,7 +121,7 @@ class FuzzItem(pytest.Item):
             return
         config = FuzzConfig(state.options.server or "", tokens_from_environment(), examples=plan.examples,
                             seed=plan.seed, modes=(self.mode,), routes=(self.route,) if self.route else None,
-                            containers=plan.containers, max_seconds=ITEM_MAX_SECONDS,
+                            profiles=plan.profiles, containers=plan.containers, max_seconds=ITEM_MAX_SECONDS,
                             timeout=state.options.timeout, run_prefix=f"{state.run_prefix}-fz")
         try:
             report = run_fuzz(config)
@@ -126,6 +136,9 @@ class FuzzItem(pytest.Item):
             return None
         if self.route in NEVER_FUZZED:
             return False, f"not fuzzed: {NEVER_FUZZED[self.route]}"
+        if self.profile not in plan.profiles:
+            return True, (f"profile {self.profile} not implemented by the server (neither claimed with --claims "
+                          "nor detected by the profile probe): its routes are not fuzzed")
         if route_class(self.route) == "container" and not plan.containers:
             return True, ("no container lent (--fuzz-container ID): the API has no route that makes one, "
                           "so container routes are fuzzed only on a container the caller names")
@@ -157,7 +170,7 @@ class FuzzItem(pytest.Item):
         title = (f"{self.mode.value} fuzzing of {route}" if self.route else
                  "stateful fuzzing: sequences from */new to the instance routes")
         return Result(id=f"fuzz/{self.mode.value}/{route}" if self.route else f"fuzz/{self.mode.value}",
-                      title=title, area=CLEAN_AREA[self.mode], topic=TOPIC, level=Level.MUST, profile="core",
+                      title=title, area=CLEAN_AREA[self.mode], topic=TOPIC, level=Level.MUST, profile=self.profile,
                       outcome=outcome, source=FUZZ_SOURCE, message=message,
                       routes=routes if routes is not None else ([self.route] if self.route else []),
                       reason=UnsupportedReason.NOT_FUZZED.value if outcome == Outcome.UNSUPPORTED else ""

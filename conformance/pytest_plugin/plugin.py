@@ -82,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
             # Fails early (usage error) without a server or a token; then which profiles the server has.
             gatherer.set_profiles(*_probe_profiles(run_config(options, run_prefix)))
         config.stash[GATHERER_KEY] = gatherer
-        plan = fuzz_plan.configure(config, options)
+        plan = fuzz_plan.configure(config, options, gatherer.profiles)
         gatherer.extra["seed"] = plan.seed
         if plan.enabled:
             gatherer.extra["fuzz"] = fuzz_plan.plan_json(plan)
@@ -120,6 +120,7 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[RUN_PREFIX_INPUT] = state_of(node.config).run_prefix
     node.workerinput[DEADLINE_INPUT] = state_of(node.config).deadline_at
     node.workerinput[fuzz_plan.SEED_INPUT] = fuzz_plan.plan_of(node.config).seed
+    node.workerinput[fuzz_plan.PROFILES_INPUT] = list(fuzz_plan.plan_of(node.config).profiles)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

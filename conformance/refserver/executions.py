@@ -188,9 +188,9 @@ def _run_options(inp: dict) -> dict[str, Any]:
             continue
         value = inp[key]
         ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) if kind is float else \
-            validate._is(value, kind)
+            validate.is_of(value, kind)
         if not ok:
-            raise InvalidInput(f'expected key "{key}" of input to be {validate._TYPE_NAMES.get(kind, "a number")}')
+            raise InvalidInput(f'expected key "{key}" of input to be {validate.TYPE_NAMES.get(kind, "a number")}')
         options[key] = value
     if options.get("priority", "normal") not in PRIORITIES:
         raise InvalidInput('expected key "priority" of input to be one of low, normal, high')

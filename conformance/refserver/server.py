@@ -105,9 +105,11 @@ def serve_forever(host: str, port: int, db_path: str | None, settings: Settings)
     original_shutdown = server.shutdown
 
     async def shutdown(sockets=None):
-        # Before uvicorn re-raises SIGTERM (which ends the process): no job process outlives the server.
+        # Before uvicorn re-raises SIGTERM (which ends the process): no job process outlives the server. Only
+        # the jobs: a request still running is ended by the process exit, not waited for.
         await original_shutdown(sockets=sockets)
-        app.close()
+        app.budget.abort()
+        app.jobs.stop()
 
     server.startup = startup
     server.shutdown = shutdown

@@ -15,10 +15,10 @@ from .ids import id_class
 
 _MISSING = object()
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_TYPE_NAMES = {str: "a string", bool: "a boolean", dict: "a hash", list: "an array", int: "an integer"}
+TYPE_NAMES = {str: "a string", bool: "a boolean", dict: "a hash", list: "an array", int: "an integer"}
 
 
-def _is(value: Any, kind: type) -> bool:
+def is_of(value: Any, kind: type) -> bool:
     if kind is int:  # DNAnexus int: no bools, no floats (1.0 is a number, not an int)
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, kind)
@@ -31,8 +31,8 @@ def field(inp: dict, key: str, kind: type, *, required: bool = False, default: A
         if required:
             raise InvalidInput(f'expected input to have property "{key}"')
         return default
-    if not _is(value, kind):
-        raise InvalidInput(f'expected key "{key}" of input to be {_TYPE_NAMES[kind]}')
+    if not is_of(value, kind):
+        raise InvalidInput(f'expected key "{key}" of input to be {TYPE_NAMES[kind]}')
     return value
 
 

@@ -145,6 +145,24 @@ def test_each():
     assert (found.path, found.actual) == ("$[1].id", "file-2")
 
 
+def test_non_decreasing():
+    match({"$non_decreasing": True}, [1, 1, 2, 5.5])
+    match({"$non_decreasing": True}, [])
+    match({"$non_decreasing": True}, ["a", "b", "b"])
+    found = failure({"$non_decreasing": True}, [1, 3, 2])
+    assert found.matcher == "$non_decreasing" and "element 2 (2) is smaller than element 1 (3)" in found.message
+    assert not matches({"$non_decreasing": True}, [1, "2"])       # mixed kinds are not ordered
+    assert not matches({"$non_decreasing": True}, [True, False])  # booleans are not numbers here
+    assert not matches({"$non_decreasing": True}, {"a": 1})
+
+
+def test_negative_indexes_count_from_the_end():
+    assert parse_path("$.t[-1].s") == ("t", -1, "s")
+    doc = {"t": [{"s": "a"}, {"s": "b"}]}
+    assert get_path(doc, "$.t[-1].s") == "b" and get_path(doc, "$.t[-2].s") == "a"
+    assert get_path(doc, "$.t[-3]") is MISSING
+
+
 def test_unique():
     match({"$unique": True}, ["a", "b", 1, "1", True, 1.0])   # JSON equality keeps 1, "1", true, 1.0 apart
     found = failure({"$unique": True}, ["a", "b", "a"])

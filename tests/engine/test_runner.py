@@ -251,22 +251,22 @@ cases:
 
 
 OPTIONAL = """
-defaults: {area: semantics, topic: apps, level: MUST, source: tests/engine}
+defaults: {area: semantics, topic: workflows, level: MUST, source: tests/engine}
 cases:
-  - id: new-applet
-    title: an applet can be made
-    profile: executables
+  - id: new-workflow
+    title: a workflow can be made
+    profile: workflows
     steps:
-      - route: /applet/new
+      - route: /workflow/new
         body: {project: project-B0000000000000000000000Q}
-  - id: new-applet-core
+  - id: new-workflow-core
     title: the same, claimed core
     steps:
-      - route: /applet/new
+      - route: /workflow/new
         body: {project: project-B0000000000000000000000Q}
   - id: optional-but-wrong
     title: an optional case failing on a core route
-    profile: executables
+    profile: workflows
     steps:
       - route: /system/whoami
         expect: {status: 201}
@@ -277,17 +277,17 @@ def test_an_optional_route_the_server_lacks_is_unsupported_but_never_for_core(tm
     suite = write_suite(tmp_path, OPTIONAL)
     with session_for(refserver.url, suite) as session:
         outcomes = {case.id: run_case(session, case) for case in suite.cases}
-    assert outcomes["new-applet"].outcome == Outcome.UNSUPPORTED
-    assert "does not have this route" in outcomes["new-applet"].message
-    assert "dxconformNoSuchMethod" in outcomes["new-applet"].message   # the control it was told apart by
-    assert outcomes["new-applet-core"].outcome == Outcome.FAILED
+    assert outcomes["new-workflow"].outcome == Outcome.UNSUPPORTED
+    assert "does not have this route" in outcomes["new-workflow"].message
+    assert "dxconformNoSuchMethod" in outcomes["new-workflow"].message   # the control it was told apart by
+    assert outcomes["new-workflow-core"].outcome == Outcome.FAILED
     assert outcomes["optional-but-wrong"].outcome == Outcome.FAILED
 
 
 def test_unselected_profiles_are_skipped(tmp_path, refserver):
     suite = write_suite(tmp_path, OPTIONAL)
     with session_for(refserver.url, suite, profiles=frozenset({"databases"})) as session:
-        result = run_case(session, case_of(suite, "new-applet"))
+        result = run_case(session, case_of(suite, "new-workflow"))
         core = run_case(session, case_of(suite, "optional-but-wrong"))
     assert result.outcome == Outcome.SKIPPED and "not selected" in result.message
     assert core.outcome == Outcome.SKIPPED

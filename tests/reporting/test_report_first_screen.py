@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ..suite.runs import Run, dxconform_run
+from ..suite.runs import Run, shared_clean_run, shared_run
 from .test_report_browser import NETWORK_OFF, chromium
 
 CLEAN_BUDGET = 300 * 1024
@@ -27,8 +27,9 @@ FAULT = "timestamps-in-seconds"
 
 @pytest.fixture(scope="module")
 def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    out = tmp_path_factory.mktemp("first-screen") / "out"
-    run = dxconform_run(["-n", "2", "--quiet", "--reruns", "0", "--embedded-fault", FAULT], out)
+    # One run for the module's tests, whichever xdist worker they land on.
+    run = shared_run(tmp_path_factory, "first-screen", ["-n", "2", "--quiet", "--reruns", "0", "--embedded-fault",
+                                                         FAULT])
     assert run.returncode == 1 and run.results is not None, run.describe()
     return run
 
@@ -86,10 +87,10 @@ def test_the_first_screen_shows_the_verdict_and_the_root_cause(fault_run: Run, t
     assert (tmp_path / "first-screen.png").stat().st_size > 20_000, shot.stderr[-2000:]
 
 
-def test_report_sizes_stay_within_budget(fault_run: Run, tmp_path: Path) -> None:
+def test_report_sizes_stay_within_budget(fault_run: Run, tmp_path_factory: pytest.TempPathFactory) -> None:
     failing = (fault_run.out / "report.html").stat().st_size
     assert failing <= FAILING_BUDGET, f"{failing} bytes with {fault_run.results['summary']['failed']} failures"
-    clean = dxconform_run(["-n", "2", "--quiet"], tmp_path / "clean")
+    clean = shared_clean_run(tmp_path_factory)
     assert clean.returncode == 0, clean.describe()
     size = (clean.out / "report.html").stat().st_size
     assert size <= CLEAN_BUDGET, f"clean report.html is {size} bytes"

@@ -63,3 +63,33 @@ def dxconform_run(args: list[str], out: Path, *, timeout: float = 240, cwd: Path
     if results_file.is_file():
         run.results = json.loads(results_file.read_text())
     return run
+
+
+def shared_run(tmp_path_factory: Any, name: str, args: list[str]) -> Run:
+    """`dxconform run ARGS` once per test session under `name`, read by every test that asks for it (tests that
+    only look at a run's outputs: verdicts, reports, the catalogue's killers). Under xdist the first worker to ask
+    runs it under a lock in the session's shared temporary directory; the others read what it left. Tests must
+    not change its out directory."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent / f"shared-run-{name}"
+    root.mkdir(parents=True, exist_ok=True)
+    record = root / "run.json"
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            run = dxconform_run(args, root / "out")
+            record.write_text(json.dumps({"args": args, "returncode": run.returncode, "stdout": run.stdout,
+                                          "stderr": run.stderr, "seconds": run.seconds}))
+    saved = json.loads(record.read_text())
+    assert saved["args"] == args, f"shared run {name!r} asked for with other arguments: {args} != {saved['args']}"
+    run = Run(saved["returncode"], saved["stdout"], saved["stderr"], saved["seconds"], root / "out")
+    results_file = run.out / "results.json"
+    if results_file.is_file():
+        run.results = json.loads(results_file.read_text())
+    return run
+
+
+def shared_clean_run(tmp_path_factory: Any) -> Run:
+    """The session's one clean whole-suite run of the embedded server (`dxconform run -n 2`)."""
+    return shared_run(tmp_path_factory, "clean", ["-n", "2"])

@@ -18,7 +18,7 @@ from conformance.selftest import CATALOGUE, Entry, judge_fault, matches, quick_s
 from conformance.selftest.sweep import run_suite
 from conformance.spec import load_spec
 
-from .runs import AREAS, dxconform_run
+from .runs import AREAS, shared_clean_run
 
 CASES = "cases/"
 FUZZ_MODULE = "conformance.refserver.faults.fuzz"
@@ -51,10 +51,10 @@ def test_the_quick_set_spans_all_six_areas_with_must_faults():
     assert {e.area for e in must} == set(AREAS)
 
 
-def test_clean_server_passes_everything(tmp_path):
-    """The embedded server without faults: exit 0, nothing failed, every area, every route, every killer passes.
-    One test for one run: under xdist a module fixture would run the whole suite once per worker."""
-    run = dxconform_run([], tmp_path / "out")
+def test_clean_server_passes_everything(tmp_path_factory):
+    """The embedded server without faults: exit 0, nothing failed, every area, every route, every killer passes
+    (the session's one clean whole-suite run, shared_clean_run)."""
+    run = shared_clean_run(tmp_path_factory)
     assert run.returncode == 0, run.describe()
     assert run.results is not None and run.results["format"] == "dxconform-results/2"
     assert run.results["server"]["embedded"] is True

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InvalidInput
+from ..iospec import check_spec
 from .registry import Fault, fault
 
 # Longest name the crash-on-long-name fault lets through: a name of 1 KiB and more makes it answer 500.
@@ -72,6 +74,21 @@ def _omit_id_with_details(handler):
     return describe
 
 
+def _valid_io_spec(value: Any, key: str) -> bool:
+    try:
+        check_spec(value, key)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _bad_io_specs_dropped(inp: Any) -> Any:
+    """The input without an inputSpec or outputSpec the server would refuse (as if none had been given)."""
+    if not isinstance(inp, dict):
+        return inp
+    return {k: v for k, v in inp.items() if k not in ("inputSpec", "outputSpec") or _valid_io_spec(v, k)}
+
+
 fault(Fault("crash-on-long-name", "semantics", f"a name of any length is answered without a 5xx (here: 500 over "
             f"{LONG_NAME} characters)", routes=("/record/new", "/file-xxxx/rename", "/record-xxxx/rename"),
             wrap=_crash_if(_long_name)))
@@ -85,7 +102,10 @@ fault(Fault("accepts-wrong-type", "json-input", "addTags refuses tags that are n
 fault(Fault("omits-id-on-some-input", "json-output", "describe always answers the object's id (here: not when "
             "details: true is asked)", routes=("/file-xxxx/describe", "/record-xxxx/describe"),
             wrap=_omit_id_with_details))
+fault(Fault("applet-ignores-bad-io-spec", "json-input", "/applet/new refuses an invalid inputSpec or outputSpec "
+            "(here: one is ignored and the applet made without it)", routes=("/applet/new",),
+            wrap=lambda handler: (lambda ctx, inp: handler(ctx, _bad_io_specs_dropped(inp)))))
 
 # The faults of this module: caught by fuzzing (tests/fuzz), not by a hand-written probe.
 FUZZ_FAULTS = frozenset({"crash-on-long-name", "crash-on-deep-details", "accepts-wrong-type",
-                         "omits-id-on-some-input"})
+                         "omits-id-on-some-input", "applet-ignores-bad-io-spec"})

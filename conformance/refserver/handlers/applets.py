@@ -43,6 +43,20 @@ def _strings(value: Any, key: str) -> None:
     _expect(isinstance(value, list) and all(isinstance(v, str) for v in value), key, "an array of strings")
 
 
+def _is_link(value: Any) -> bool:
+    """{"$dnanexus_link": ID | {id, project?} | {job | analysis, field}}, by shape (common.json dnanexusLink)."""
+    if not (isinstance(value, dict) and set(value) == {"$dnanexus_link"}):
+        return False
+    target = value["$dnanexus_link"]
+    if isinstance(target, str):
+        return True
+    if not isinstance(target, dict):
+        return False
+    if "id" in target:
+        return isinstance(target["id"], str) and isinstance(target.get("project", ""), str)
+    return isinstance(target.get("job", target.get("analysis")), str) and isinstance(target.get("field"), str)
+
+
 def _depends(value: Any, key: str, bundled: bool) -> None:
     """execDepends ({name, version?, package_manager?, stages?}) or bundledDepends ({name, id: link, stages?})."""
     _expect(isinstance(value, list), key, "an array")
@@ -53,8 +67,7 @@ def _depends(value: Any, key: str, bundled: bool) -> None:
         if "stages" in item:
             _strings(item["stages"], f"{where}.stages")
         if bundled:
-            _expect(isinstance(item.get("id"), dict) and "$dnanexus_link" in item["id"], f"{where}.id",
-                    'a link ({"$dnanexus_link": ...})')
+            _expect(_is_link(item.get("id")), f"{where}.id", 'a link ({"$dnanexus_link": ...})')
         for name in () if bundled else ("version", "package_manager"):
             if name in item:
                 _expect(isinstance(item[name], str), f"{where}.{name}", "a string")
@@ -160,10 +173,14 @@ def applet_get(ctx: Context, inp: dict) -> dict[str, Any]:
 
 
 @route("/applet-xxxx/validateBatch")
-def validate_batch(ctx: Context, inp: dict) -> list[dict[str, Any]]:
-    """Each batch input checked against the inputSpec, with the common input merged in (dx run --batch-tsv)."""
-    common = validate.field(inp, "singleRunInput", dict, required=True)
+def validate_batch(ctx: Context, inp: dict) -> dict[str, list[dict[str, Any]]]:
+    """One input hash per batch row (commonInput merged in), each checked against the inputSpec: what
+    `dx run --batch-tsv` runs (dxpy utils/batch_utils.py sends batchInput, commonInput, files, instanceTypes).
+    The answer is {"expandedBatch": [...]}, a form dxpy reads, so that every answer of the API is a JSON object."""
     batch = validate.field(inp, "batchInput", dict, required=True)
+    common = validate.field(inp, "commonInput", dict, default={})
+    validate.field(inp, "files", list)
+    validate.field(inp, "instanceTypes", list)
     objects.locate(ctx, ctx.subject, None, "VIEW")
     spec = objects.applet_spec(ctx, ctx.subject).get("inputSpec")
     lengths = set()
@@ -179,7 +196,7 @@ def validate_batch(ctx: Context, inp: dict) -> list[dict[str, Any]]:
         one.update({key: values[i] for key, values in batch.items()})
         iospec.check_input(spec, one)
         runs.append(one)
-    return runs
+    return {"expandedBatch": runs}
 
 
 def _run_option_shapes(inp: dict) -> None:
