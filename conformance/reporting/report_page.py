@@ -61,8 +61,10 @@ def profile_evidence(document: Mapping[str, Any], profile: str) -> str:
     probes = entry.get("probes") or []
     present = [p for p in probes if p.get("present")]
     missing = [p for p in probes if not p.get("present")]
+    embedded = bool((document.get("server") or {}).get("embedded"))
     text = ("required of every server; " if profile == "core" else
-            "claimed by the user (--claims); " if entry.get("claimed") else "")
+            "claimed by the embedded reference server, which implements it; " if entry.get("claimed") and embedded
+            else "claimed by the user (--claims); " if entry.get("claimed") else "")
     text += f"probe: {len(present)} of {len(probes)} probed route(s) there"
     if entry.get("not_probed"):
         text += f", {len(entry['not_probed'])} not probed (no answer)"
