@@ -111,7 +111,9 @@ class JobService:
             prepared = job_workdir.prepare(self.root, launch)
             limits = self.settings.job_limits
             if launch.timeout_seconds is not None:
-                wall = min(limits.wall_seconds or launch.timeout_seconds, launch.timeout_seconds)
+                # At least a second: 0 would mean "no limit" to the shepherd, not "no time at all".
+                timeout = max(launch.timeout_seconds, 1.0)
+                wall = min(limits.wall_seconds or timeout, timeout)
             else:
                 wall = limits.wall_seconds
             self.runner.start(launch.job_id, prepared.argv, prepared.cwd, prepared.env, prepared.log_path,

@@ -78,3 +78,40 @@ def test_destroying_a_project_with_a_running_job_needs_terminate_jobs(client, pr
     client.ok(f"/{project}/destroy", {"terminateJobs": True})
     # The project is gone, so its job can no longer be seen by alice; the server still ends it.
     client.expect_error(f"/{job}/describe", {}, "ResourceNotFound", 404)
+
+
+def test_a_job_past_its_time_limit_fails_with_job_timeout_exceeded():
+    from conformance.refserver.context import FIXED_TOKENS, Settings
+    from conformance.refserver.limits import JobLimits
+    from conformance.refserver.server import RefServer
+
+    from ..conftest import Client
+
+    settings = Settings(users=dict(FIXED_TOKENS), job_limits=JobLimits(wall_seconds=1.0))
+    with RefServer(settings=settings) as server:
+        client = Client(server.url, dict(FIXED_TOKENS))
+        project = client.ok("/project/new", {"name": "timeouts"})["id"]
+        slow = new_applet(client, project, runSpec={"interpreter": "bash", "code": "main() {\n  sleep 30\n}\n",
+                                                    "timeoutPolicy": {"*": {"hours": 2}}})
+        job = client.ok(f"/{slow}/run", {"project": project, "input": {}})["id"]
+        described = wait_state(client, job, {"done", "failed", "terminated"})
+        assert described["state"] == "failed" and described["failureReason"] == "JobTimeoutExceeded"
+        assert described["stoppedRunning"] - described["startedRunning"] < 10_000
+        # The runSpec's own timeout (the smaller limit would apply) is described in ms.
+        assert described["timeout"] == 2 * 3600 * 1000
+
+
+def test_timeout_policy_of_the_entry_point_or_star():
+    from conformance.refserver.executions import timeout_seconds
+
+    policy = {"*": {"hours": 1}, "sub": {"minutes": 5}}
+    assert timeout_seconds(policy, "main") == 3600 and timeout_seconds(policy, "sub") == 300
+    assert timeout_seconds({"sub": {"days": 1}}, "main") is None
+
+
+def test_a_zero_timeout_policy_is_a_short_limit_not_none(client, project):
+    zero = new_applet(client, project, runSpec={"interpreter": "bash", "code": "main() {\n  sleep 30\n}\n",
+                                                "timeoutPolicy": {"*": {"minutes": 0}}})
+    job = client.ok(f"/{zero}/run", {"project": project, "input": {}})["id"]
+    described = wait_state(client, job, {"done", "failed", "terminated"})
+    assert described["state"] == "failed" and described["failureReason"] == "JobTimeoutExceeded"
