@@ -20,8 +20,6 @@ from .ids import DATA_OBJECT_CLASSES, id_class, new_id
 
 TERMINAL = frozenset({"done", "failed", "terminated"})
 WAITING = ("idle", "waiting_on_input")
-# States in which a job has a process (or is about to lose it).
-WITH_PROCESS = ("running", "terminating")
 LEVELS = ("VIEW", "UPLOAD", "CONTRIBUTE", "ADMINISTER")
 # /applet-xxxx/run options echoed on the job (digest 3.1), with their types.
 RUN_OPTIONS: dict[str, type] = {"priority": str, "delayWorkspaceDestruction": bool, "systemRequirements": dict,
@@ -30,6 +28,11 @@ RUN_OPTIONS: dict[str, type] = {"priority": str, "delayWorkspaceDestruction": bo
                                 "detach": bool, "rank": int, "detailedJobMetrics": bool,
                                 "preserveJobOutputs": dict}
 PRIORITIES = ("low", "normal", "high")
+# Integer options of /applet-xxxx/run besides RUN_OPTIONS' (digest 3.1: spot wait times in seconds).
+RUN_INTEGERS = ("maxTreeSpotWaitTime", "maxJobSpotWaitTime")
+# Keys of one systemRequirements entry, by type (executables.json systemRequirements).
+SYSTEM_REQUIREMENT_TYPES = {"instanceType": str, "instanceTypeSelector": dict, "clusterSpec": dict,
+                            "fpgaDriver": str, "nvidiaDriver": str}
 TIME_UNITS = {"days": 86400, "hours": 3600, "minutes": 60}
 
 
@@ -96,22 +99,26 @@ def _same_tree(ctx: Context, row: sqlite3.Row) -> bool:
                                  or mine["root_execution"] == row["root_execution"])
 
 
-def _sees(ctx: Context, row: sqlite3.Row) -> bool:
-    """VIEW on the job's project or on its root execution's project (a job run from inside a job runs in
-    that job's workspace), or a job of the same tree."""
-    if access.level_of(ctx, row["project"]) != "NONE" or _same_tree(ctx, row):
-        return True
-    if row["root_execution"] == row["id"]:
-        return False
-    root = ctx.conn.execute("SELECT project FROM jobs WHERE id = ?", (row["root_execution"],)).fetchone()
-    return root is not None and access.level_of(ctx, root["project"]) != "NONE"
+def visibility_sql(ctx: Context) -> tuple[str, list[Any]]:
+    """SQL over jobs j: the caller may see the job: a members row of ctx.member on the job's project or on its
+    root execution's (a job run from inside a job runs in that job's workspace), or, for a job token, a job of
+    the caller's own job tree. visible_job (one job) and the execution searches use it alike."""
+    tree = None if ctx.job is None else ctx.conn.execute(
+        "SELECT origin_job, root_execution FROM jobs WHERE id = ?", (ctx.job,)).fetchone()
+    clause = ("(EXISTS (SELECT 1 FROM members m WHERE m.container_id = j.project AND m.member_id = ?) OR "
+              "EXISTS (SELECT 1 FROM jobs r JOIN members m ON m.container_id = r.project "
+              "WHERE r.id = j.root_execution AND m.member_id = ?))")
+    if tree is None:
+        return clause, [ctx.member, ctx.member]
+    return f"({clause} OR j.origin_job = ? OR j.root_execution = ?)", [ctx.member, ctx.member, *tree]
 
 
 def visible_job(ctx: Context, job_id: str) -> sqlite3.Row:
-    """The job, if the caller may see it (_sees); else not found, its existence not revealed."""
+    """The job, if the caller may see it (visibility_sql); else not found, its existence not revealed."""
     validate.entity_id(job_id, "job", {"job"})
-    row = ctx.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-    if row is None or not _sees(ctx, row):
+    visible, params = visibility_sql(ctx)
+    row = ctx.conn.execute(f"SELECT j.* FROM jobs j WHERE j.id = ? AND {visible}", (job_id, *params)).fetchone()
+    if row is None:
         raise ResourceNotFound(f"The entity {job_id} could not be found")
     return row
 
@@ -137,20 +144,7 @@ def _outputs(ctx: Context):
 def _partly_resolved(ctx: Context, value: Any) -> Any:
     """`value` with the JBORs whose job is done replaced by what they point at (describe's `input`, digest
     4.4: substituted once resolvable, even while the consumer still waits); the others stay as they are."""
-    output_of = _outputs(ctx)
-    if iospec.is_jbor(value):
-        job_id = iospec.jbor_parts(value)[0]
-        if output_of(job_id) is None:
-            return value
-        try:
-            return iospec.resolve_jbors(value, output_of)
-        except ValueError:
-            return value
-    if isinstance(value, list):
-        return [_partly_resolved(ctx, v) for v in value]
-    if isinstance(value, dict) and not iospec.is_link(value):
-        return {k: _partly_resolved(ctx, v) for k, v in value.items()}
-    return value
+    return iospec.resolve_jbors(value, _outputs(ctx), keep_unresolvable=True)
 
 
 # -- creation --------------------------------------------------------------------------------------------
@@ -194,13 +188,40 @@ def _run_options(inp: dict) -> dict[str, Any]:
         options[key] = value
     if options.get("priority", "normal") not in PRIORITIES:
         raise InvalidInput('expected key "priority" of input to be one of low, normal, high')
+    # What the types above leave unchecked inside the options (executables.json runInputCommon).
+    if "systemRequirements" in options:
+        check_system_requirements(options["systemRequirements"], "systemRequirements")
+    for executable, requirements in options.get("systemRequirementsByExecutable", {}).items():
+        check_system_requirements(requirements, f"systemRequirementsByExecutable.{executable}")
+    if "debugOn" in options.get("debug", {}):
+        validate.strings(options["debug"]["debugOn"], "debug.debugOn")
+    if "allowSSH" in options:
+        validate.strings(options["allowSSH"], "allowSSH")
+    for key in RUN_INTEGERS:
+        if key in inp:
+            validate.expect(validate.is_of(inp[key], int), key, "an integer")
+    validate.expect(options.get("costLimit", 0) >= 0, "costLimit", "a non-negative number")
     return options
+
+
+def check_system_requirements(value: Any, key: str) -> None:
+    """{entry point | "*": {instanceType?, instanceTypeSelector?, clusterSpec?, fpgaDriver?, nvidiaDriver?}}."""
+    validate.expect(isinstance(value, dict), key, "a hash")
+    for entry, requirements in value.items():
+        validate.expect(isinstance(requirements, dict), f"{key}.{entry}", "a hash")
+        for name, kind in SYSTEM_REQUIREMENT_TYPES.items():
+            if name in requirements:
+                validate.expect(isinstance(requirements[name], kind), f"{key}.{entry}.{name}",
+                                "a string" if kind is str else "a hash")
+        if "instanceType" in requirements:
+            validate.expect(requirements["instanceType"] != "", f"{key}.{entry}.instanceType",
+                            "a non-empty string")
 
 
 def _metadata(inp: dict) -> tuple[list[str], dict[str, str], Any]:
     tags = metadata.tags(inp["tags"]) if "tags" in inp else []
     props = metadata.properties(inp["properties"], allow_null=False) if "properties" in inp else {}
-    details = validate.details_within_limits(inp["details"]) if "details" in inp else {}
+    details = metadata.details(validate.details_within_limits(inp["details"]))[0] if "details" in inp else {}
     return tags, props, details
 
 
@@ -366,7 +387,7 @@ def _fail(ctx: Context, row: sqlite3.Row, reason: str, message: str, failed_from
         top = parent
         parent_id = parent["parent_job"]
     if top["id"] == row["id"]:
-        for other in _descendants(ctx, row["id"]):
+        for other in descendants(ctx, row["id"]):
             if other["state"] not in TERMINAL:
                 _fail_alone(ctx, other, "JobTreeFailure",
                             f"the job tree failed: {origin} failed ({reason}: {message})", origin)
@@ -379,7 +400,8 @@ def _fail_alone(ctx: Context, row: sqlite3.Row, reason: str, message: str, faile
     _revoke(ctx, row["id"])
 
 
-def _descendants(ctx: Context, job_id: str) -> list[sqlite3.Row]:
+def descendants(ctx: Context, job_id: str) -> list[sqlite3.Row]:
+    """The jobs below `job_id` (children, their children ...), oldest first."""
     return ctx.conn.execute(
         "WITH RECURSIVE tree(id) AS (SELECT id FROM jobs WHERE parent_job = ? "
         "UNION SELECT j.id FROM jobs j JOIN tree t ON j.parent_job = t.id) "
@@ -401,7 +423,7 @@ def terminate(ctx: Context, job_id: str) -> None:
 
 
 def _terminate_tree(ctx: Context, origin: sqlite3.Row) -> None:
-    for row in [origin, *_descendants(ctx, origin["id"])]:
+    for row in [origin, *descendants(ctx, origin["id"])]:
         if row["state"] in TERMINAL or row["state"] == "terminating":
             continue
         had_process = row["state"] == "running"
@@ -426,12 +448,6 @@ def end_jobs_of_project(ctx: Context, project: str, terminate_jobs: bool) -> Non
 
 
 # -- the scheduler's steps (job_service calls them on the handler thread) -------------------------------
-def pending(ctx: Context) -> bool:
-    """Whether any job may still change state by itself."""
-    return ctx.conn.execute("SELECT 1 FROM jobs WHERE state IN ('idle', 'waiting_on_input', 'runnable', "
-                            "'waiting_on_output') LIMIT 1").fetchone() is not None
-
-
 def _object_states(ctx: Context, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -674,7 +690,7 @@ def _settle_workspace(ctx: Context, origin: sqlite3.Row) -> None:
     """Once a master job's tree has ended, its workspace goes (kept with delayWorkspaceDestruction)."""
     if origin["state"] not in TERMINAL:
         return
-    if any(r["state"] not in TERMINAL for r in _descendants(ctx, origin["id"])
+    if any(r["state"] not in TERMINAL for r in descendants(ctx, origin["id"])
            if r["workspace"] == origin["workspace"]):
         return
     if loads(origin["options"]).get("delayWorkspaceDestruction"):

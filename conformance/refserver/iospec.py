@@ -183,11 +183,20 @@ def normalize_jbors(value: Any) -> Any:
     return _rewrite(value, replace)
 
 
-def resolve_jbors(value: Any, outputs: Callable[[str], dict | None]) -> Any:
+def resolve_jbors(value: Any, outputs: Callable[[str], dict | None], *, keep_unresolvable: bool = False) -> Any:
     """`value` with every JBOR replaced by the output field it references. `outputs(job_id)` is the output of a
     done job, or None while the job is not done: a JBOR to such a job stays as it is. ValueError when the
-    field is missing, the index is out of range or applied to a non-array, or the JBOR asks for metadata."""
+    field is missing, the index is out of range or applied to a non-array, or the JBOR asks for metadata; with
+    `keep_unresolvable`, such a JBOR stays as it is instead (what a describe shows while the others resolve)."""
     def replace(node: Any) -> Any:
+        if not keep_unresolvable:
+            return resolve_one(node)
+        try:
+            return resolve_one(node)
+        except ValueError:
+            return node
+
+    def resolve_one(node: Any) -> Any:
         parts = jbor_parts(node)
         if parts is None:
             return node if _is_reference(node) else _DESCEND

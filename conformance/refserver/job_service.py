@@ -78,10 +78,12 @@ class JobService:
         """After each API request: move whatever jobs can move (cheap when no job is going)."""
         if self._stopping.is_set():
             return
-        row = self.db.conn.execute(f"SELECT 1 FROM jobs WHERE state IN ({','.join('?' * len(GOING))}) LIMIT 1",
-                                   GOING).fetchone()
-        if row is not None:
+        if self._jobs_going():
             self.tick()
+
+    def _jobs_going(self) -> bool:
+        return self.db.conn.execute(f"SELECT 1 FROM jobs WHERE state IN ({','.join('?' * len(GOING))}) LIMIT 1",
+                                    GOING).fetchone() is not None
 
     def tick(self) -> None:
         if self._stopping.is_set():
@@ -173,7 +175,5 @@ class JobService:
     def _clock_tick(self) -> bool:
         """One tick; False once nothing is going (the clock stops until the next job)."""
         self.tick()
-        row = self.db.conn.execute(f"SELECT 1 FROM jobs WHERE state IN ({','.join('?' * len(GOING))}) LIMIT 1",
-                                   GOING).fetchone()
-        return row is not None or bool(self.runner.running())
+        return self._jobs_going() or bool(self.runner.running())
 

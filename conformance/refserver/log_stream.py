@@ -99,13 +99,9 @@ def _authorize(app: Any, options: dict, job_id: str) -> None:
 
 def _jobs_and_states(app: Any, job_id: str, recurse: bool) -> list[tuple[str, str]]:
     """On the handler thread: (job, state) of the job and, with recurse, of its descendants."""
-    rows = [app.db.conn.execute("SELECT id, state FROM jobs WHERE id = ?", (job_id,)).fetchone()]
-    if recurse:
-        rows += app.db.conn.execute(
-            "WITH RECURSIVE tree(id) AS (SELECT id FROM jobs WHERE parent_job = ? "
-            "UNION SELECT j.id FROM jobs j JOIN tree t ON j.parent_job = t.id) "
-            "SELECT jobs.id, jobs.state FROM jobs JOIN tree ON tree.id = jobs.id", (job_id,)).fetchall()
-    return [(r["id"], r["state"]) for r in rows if r is not None]
+    ctx = _context(app, None, None)
+    rows = [executions.job_row(ctx, job_id)] + (executions.descendants(ctx, job_id) if recurse else [])
+    return [(r["id"], r["state"]) for r in rows]
 
 
 async def _stream(app: Any, job_id: str, options: dict, receive, send) -> None:

@@ -24,6 +24,17 @@ def is_of(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
+def expect(ok: bool, key: str, what: str) -> None:
+    """InvalidInput 'expected key "KEY" of input to be WHAT' unless `ok`."""
+    if not ok:
+        raise InvalidInput(f'expected key "{key}" of input to be {what}')
+
+
+def strings(value: Any, key: str) -> None:
+    """`value` (at `key`) must be an array of strings."""
+    expect(isinstance(value, list) and all(isinstance(v, str) for v in value), key, "an array of strings")
+
+
 def field(inp: dict, key: str, kind: type, *, required: bool = False, default: Any = None) -> Any:
     """inp[key] checked to be of `kind` (str, bool, dict, list, int); InvalidInput otherwise."""
     value = inp.get(key, _MISSING)

@@ -11,17 +11,11 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
-import queue
-import re
 import sqlite3
 import stat
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,48 +26,16 @@ from conformance.refserver.context import FIXED_TOKENS, SUITE_ORIGIN, Settings
 from conformance.refserver.db import Database
 from conformance.refserver.guard import HostPolicy
 
+from ..serve_process import ServeProcess, serving
+
 pytestmark = pytest.mark.timeout(60)
 
 ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"^listening on http://127\.0\.0\.1:(\d+)$")
-USER_LINE = re.compile(r"^user user-(\S+) token (\S+)$")
 EVIL = "http://evil.test"
 
 
-class Served:
-    """A `dxconform serve --port 0` child process: its port, the tokens it printed, raw HTTP requests to it."""
-
-    def __init__(self, *args: str):
-        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.cli.main", "serve", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdin=subprocess.DEVNULL)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.port, self.tokens = self._banner(timeout=20)
-
-    def _pump(self) -> None:    # keeps draining stdout so the child never blocks on a full pipe
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def _banner(self, timeout: float) -> tuple[int, dict[str, str]]:
-        port, tokens, seen = None, {}, []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if m := LISTENING.match(line):
-                port = int(m.group(1))
-            elif m := USER_LINE.match(line):
-                tokens[m.group(1)] = m.group(2)
-            elif line.startswith("web pages allowed") and port is not None:
-                return port, tokens
-        self.stop()
-        raise AssertionError(f"dxconform serve did not print its banner: {seen}")
+class Served(ServeProcess):
+    """A `dxconform serve --port 0` child process (its port, the tokens it printed) and raw HTTP requests to it."""
 
     def request(self, path: str, body: bytes = b"{}", headers: list[tuple[str, str]] | None = None,
                 method: str = "POST", host: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -98,23 +60,8 @@ class Served:
         status, _, raw = self.request(path, json.dumps(body or {}).encode(), auth + (headers or []), host=host)
         return status, json.loads(raw)
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-
-@contextmanager
-def served(*args: str) -> Iterator[Served]:
-    server = Served(*args)
-    try:
-        yield server
-    finally:
-        server.stop()
+def served(*args: str):
+    return serving(*args, kind=Served)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import requests
 
 from conformance.refserver.server import RefServer
 
+from .job_support import kill_marked, new_marker
+
 
 @pytest.fixture(scope="session")
 def dx(refserver: RefServer) -> Iterator[ModuleType]:
@@ -94,3 +96,11 @@ class BulkWriter:
 @pytest.fixture()
 def bulk(refserver: RefServer) -> BulkWriter:
     return BulkWriter(refserver.url, refserver.token("alice"))
+
+
+@pytest.fixture()
+def marker() -> Iterator[str]:
+    """A unique marker for the processes a test starts (job_support.new_marker); fails the test if any is left."""
+    value = new_marker()
+    yield value
+    assert not kill_marked(value), "a test left processes behind"

@@ -504,3 +504,14 @@ def test_flatten_arrays_flattens_only_array_classes():
     given = {"nums": [1, [2, -4], [[104]]], "h": {"a": [1, [2]]}, "extra": [[1]]}
     assert flatten_arrays(spec, given) == {"nums": [1, 2, -4, 104], "h": {"a": [1, [2]]}, "extra": [[1]]}
     assert flatten_arrays(None, given) is given
+
+
+def test_resolve_jbors_can_keep_what_does_not_resolve():
+    from conformance.refserver.iospec import resolve_jbors
+
+    good = {"$dnanexus_link": {"job": "job-" + "A" * 24, "field": "n"}}
+    missing = {"$dnanexus_link": {"job": "job-" + "A" * 24, "field": "absent"}}
+    outputs = {"job-" + "A" * 24: {"n": 7}}.get
+    with pytest.raises(ValueError):
+        resolve_jbors({"a": good, "b": missing}, outputs)
+    assert resolve_jbors({"a": good, "b": missing}, outputs, keep_unresolvable=True) == {"a": 7, "b": missing}

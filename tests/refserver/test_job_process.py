@@ -19,7 +19,7 @@ import pytest
 from conformance.refserver.job_process import LINE_BYTES
 from conformance.refserver.job_runner import SHEPHERD_MODULE, kill_shepherd
 
-from .job_support import JOB_ENV, alive, kill_marked, new_marker, parent_of, processes_with, wait_for
+from .job_support import JOB_ENV, alive, parent_of, processes_with, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the shepherd needs Linux /proc")
 
@@ -62,13 +62,6 @@ class Shepherd:
             if "exit_code" in message:
                 assert self.proc.wait(timeout) == 0
                 return message
-
-
-@pytest.fixture()
-def marker() -> Iterator[str]:
-    value = new_marker()
-    yield value
-    assert not kill_marked(value), "a test left processes behind"
 
 
 @pytest.fixture()

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,13 +21,13 @@ import requests
 from conformance.refserver.context import FIXED_TOKENS, Settings
 from conformance.refserver.server import RefServer
 
+from ..serve_process import serving
 from .job_support import alive, kill_marked, new_marker, parent_of, processes_with, wait_for
 
 pytestmark = [pytest.mark.timeout(60),
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="jobs need Linux /proc")]
 
 ALICE = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
-LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)$")
 TERMINAL = ("done", "failed", "terminated")
 
 
@@ -78,64 +74,6 @@ def marked() -> Iterator[str]:
         yield marker
     finally:
         kill_marked(marker)
-
-
-class Serve:
-    """`dxconform serve --port 0 ...` as a child process: its URL, its banner, kill -9 or a normal stop."""
-
-    def __init__(self, *args: str):
-        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.cli.main", "serve", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        self.banner: list[str] = []
-        self.url = self._read_banner(timeout=20)
-
-    def _pump(self) -> None:  # keeps draining stdout so the child never blocks on a full pipe
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def _read_banner(self, timeout: float) -> str:
-        url = None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            self.banner.append(line)
-            if m := LISTENING.match(line):
-                url = m.group(1)
-            elif line.startswith("jobs:") and url is not None:
-                return url
-        self.stop()
-        raise AssertionError(f"dxconform serve did not print its banner: {self.banner}")
-
-    def kill9(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill9()
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[Serve]:
-    server = Serve(*args)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_stopping_the_server_leaves_no_job_process():

@@ -19,7 +19,7 @@ from conformance.refserver.job_process import start_time
 from conformance.refserver.job_runner import SHEPHERD_MODULE, JobRunner, NoFreeSlot, kill_shepherd, reap
 from conformance.refserver.limits import JobLimits
 
-from .job_support import JOB_ENV, alive, kill_marked, new_marker, processes_with, wait_for
+from .job_support import JOB_ENV, alive, processes_with, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the shepherds need Linux /proc")
 
@@ -48,13 +48,6 @@ class Finished:
         with self.done:
             assert self.done.wait_for(lambda: job_id in self.outcomes, timeout), f"{job_id} did not finish"
             return self.outcomes[job_id]
-
-
-@pytest.fixture()
-def marker() -> Iterator[str]:
-    value = new_marker()
-    yield value
-    assert not kill_marked(value), "a test left processes behind"
 
 
 @pytest.fixture()

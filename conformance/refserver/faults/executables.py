@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import iospec, objects
 from ..db import dumps, loads
-from .helpers import wrap_output
+from .helpers import call_with_view, wrap_output
 from .registry import Fault, Handler, fault
 
 # Answers that hold job describes: one (describe), in search results, or in a bulk describe's items.
@@ -142,18 +142,7 @@ def _job_reads_any_container(handler: Handler) -> Handler:
     def wrapped(ctx, inp):
         if ctx.job is None:
             return handler(ctx, inp)
-        exists = ctx.conn.execute("SELECT 1 FROM containers WHERE id = ?", (ctx.subject,)).fetchone()
-        member = ctx.conn.execute("SELECT 1 FROM members WHERE container_id = ? AND member_id = ?",
-                                  (ctx.subject, ctx.job)).fetchone()
-        if not exists or member:
-            return handler(ctx, inp)
-        ctx.conn.execute("INSERT INTO members(container_id, member_id, level) VALUES (?, ?, 'VIEW')",
-                         (ctx.subject, ctx.job))
-        try:
-            return handler(ctx, inp)
-        finally:
-            ctx.conn.execute("DELETE FROM members WHERE container_id = ? AND member_id = ?",
-                             (ctx.subject, ctx.job))
+        return call_with_view(ctx, ctx.job, handler, inp)
 
     return wrapped
 

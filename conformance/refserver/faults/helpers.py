@@ -83,3 +83,19 @@ def level_acts_as(held: str, acting: str) -> Callable[[Handler], Handler]:
 
 # IDs with vowels: a bijection between the strict alphabet's B F G J K (b f g j k) and the vowels A E I O U
 # (a e i o u), which no strict ID contains. Answers carry the vowel form; requests are mapped back, so the
+
+
+def call_with_view(ctx, member: str, handler: Handler, inp: Any) -> Any:
+    """handler(ctx, inp) with `member` (a user or a job) given VIEW on the container in the URL for the length
+    of the call, when the container exists and `member` has no row there; the row goes again afterwards."""
+    exists = ctx.conn.execute("SELECT 1 FROM containers WHERE id = ?", (ctx.subject,)).fetchone()
+    row = ctx.conn.execute("SELECT 1 FROM members WHERE container_id = ? AND member_id = ?",
+                           (ctx.subject, member)).fetchone()
+    if not exists or row:
+        return handler(ctx, inp)
+    ctx.conn.execute("INSERT INTO members(container_id, member_id, level) VALUES (?, ?, 'VIEW')",
+                     (ctx.subject, member))
+    try:
+        return handler(ctx, inp)
+    finally:
+        ctx.conn.execute("DELETE FROM members WHERE container_id = ? AND member_id = ?", (ctx.subject, member))

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import objects
 from ..ids import new_id
-from .helpers import level_acts_as
+from .helpers import call_with_view, level_acts_as
 from .registry import Fault, Handler, fault
 
 # A closing moment that never comes (ms since the epoch, far beyond any clock).
@@ -83,18 +83,7 @@ def _readable_without_access(handler: Handler) -> Handler:
     """A caller with no membership of the project in the URL gets VIEW for the length of the call."""
 
     def wrapped(ctx, inp):
-        exists = ctx.conn.execute("SELECT 1 FROM containers WHERE id = ?", (ctx.subject,)).fetchone()
-        member = ctx.conn.execute("SELECT 1 FROM members WHERE container_id = ? AND member_id = ?",
-                                  (ctx.subject, ctx.user)).fetchone()
-        if not exists or member:
-            return handler(ctx, inp)
-        ctx.conn.execute("INSERT INTO members(container_id, member_id, level) VALUES (?, ?, 'VIEW')",
-                         (ctx.subject, ctx.user))
-        try:
-            return handler(ctx, inp)
-        finally:
-            ctx.conn.execute("DELETE FROM members WHERE container_id = ? AND member_id = ?",
-                             (ctx.subject, ctx.user))
+        return call_with_view(ctx, ctx.user, handler, inp)
 
     return wrapped
 

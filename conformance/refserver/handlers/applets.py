@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import access, executions, iospec, metadata, objects, validate
+from .. import access, executions, iospec, objects, validate
 from ..context import Context
 from ..db import dumps
 from ..errors import InvalidInput
@@ -23,24 +23,6 @@ SPEC_KEYS = ("dxapi", "runSpec", "inputSpec", "outputSpec", "access", "title", "
 ACCESS_LEVELS = ("VIEW", "UPLOAD", "CONTRIBUTE", "ADMINISTER")
 # runSpec keys besides interpreter and code, by JSON type (schemas/types/executables.json runSpecFields).
 RUN_SPEC_STRINGS = ("distribution", "release", "version", "restartableEntryPoints")
-# Keys of one systemRequirements entry, by type (executables.json systemRequirements).
-SYSTEM_REQUIREMENT_TYPES = {"instanceType": str, "instanceTypeSelector": dict, "clusterSpec": dict,
-                            "fpgaDriver": str, "nvidiaDriver": str}
-# Integer options of /applet-xxxx/run that executions.RUN_OPTIONS does not check.
-RUN_INTEGERS = ("maxTreeSpotWaitTime", "maxJobSpotWaitTime")
-
-
-def _expect(ok: bool, key: str, what: str) -> None:
-    if not ok:
-        raise InvalidInput(f'expected key "{key}" of input to be {what}')
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _strings(value: Any, key: str) -> None:
-    _expect(isinstance(value, list) and all(isinstance(v, str) for v in value), key, "an array of strings")
 
 
 def _is_link(value: Any) -> bool:
@@ -59,40 +41,27 @@ def _is_link(value: Any) -> bool:
 
 def _depends(value: Any, key: str, bundled: bool) -> None:
     """execDepends ({name, version?, package_manager?, stages?}) or bundledDepends ({name, id: link, stages?})."""
-    _expect(isinstance(value, list), key, "an array")
+    validate.expect(isinstance(value, list), key, "an array")
     for i, item in enumerate(value):
         where = f"{key}[{i}]"
-        _expect(isinstance(item, dict), where, "a hash")
-        _expect(isinstance(item.get("name"), str) and item["name"] != "", f"{where}.name", "a non-empty string")
+        validate.expect(isinstance(item, dict), where, "a hash")
+        validate.expect(isinstance(item.get("name"), str) and item["name"] != "", f"{where}.name", "a non-empty string")
         if "stages" in item:
-            _strings(item["stages"], f"{where}.stages")
+            validate.strings(item["stages"], f"{where}.stages")
         if bundled:
-            _expect(_is_link(item.get("id")), f"{where}.id", 'a link ({"$dnanexus_link": ...})')
+            validate.expect(_is_link(item.get("id")), f"{where}.id", 'a link ({"$dnanexus_link": ...})')
         for name in () if bundled else ("version", "package_manager"):
             if name in item:
-                _expect(isinstance(item[name], str), f"{where}.{name}", "a string")
-
-
-def _system_requirements(value: Any, key: str) -> None:
-    """{entry point | "*": {instanceType?, instanceTypeSelector?, clusterSpec?, fpgaDriver?, nvidiaDriver?}}."""
-    _expect(isinstance(value, dict), key, "a hash")
-    for entry, requirements in value.items():
-        _expect(isinstance(requirements, dict), f"{key}.{entry}", "a hash")
-        for name, kind in SYSTEM_REQUIREMENT_TYPES.items():
-            if name in requirements:
-                _expect(isinstance(requirements[name], kind), f"{key}.{entry}.{name}",
-                        "a string" if kind is str else "a hash")
-        if "instanceType" in requirements:
-            _expect(requirements["instanceType"] != "", f"{key}.{entry}.instanceType", "a non-empty string")
+                validate.expect(isinstance(item[name], str), f"{where}.{name}", "a string")
 
 
 def _execution_policy(value: Any, key: str) -> None:
-    _expect(isinstance(value, dict), key, "a hash")
+    validate.expect(isinstance(value, dict), key, "a hash")
     if "restartOn" in value:
-        _expect(isinstance(value["restartOn"], dict) and all(map(_is_int, value["restartOn"].values())),
+        validate.expect(isinstance(value["restartOn"], dict) and all(map(lambda v: validate.is_of(v, int), value["restartOn"].values())),
                 f"{key}.restartOn", "a hash of integers")
     if "maxRestarts" in value:
-        _expect(_is_int(value["maxRestarts"]), f"{key}.maxRestarts", "an integer")
+        validate.expect(validate.is_of(value["maxRestarts"], int), f"{key}.maxRestarts", "an integer")
 
 
 def _run_spec(value: Any) -> dict[str, Any]:
@@ -106,14 +75,14 @@ def _run_spec(value: Any) -> dict[str, Any]:
         raise InvalidInput('expected key "runSpec.code" of input to be a string (the source of the applet)')
     for key in RUN_SPEC_STRINGS:
         if key in value:
-            _expect(isinstance(value[key], str), f"runSpec.{key}", "a string")
+            validate.expect(isinstance(value[key], str), f"runSpec.{key}", "a string")
     if "headJobOnDemand" in value:
-        _expect(isinstance(value["headJobOnDemand"], bool), "runSpec.headJobOnDemand", "a boolean")
+        validate.expect(isinstance(value["headJobOnDemand"], bool), "runSpec.headJobOnDemand", "a boolean")
     for key, bundled in (("execDepends", False), ("bundledDepends", True)):
         if key in value:
             _depends(value[key], f"runSpec.{key}", bundled)
     if "systemRequirements" in value:
-        _system_requirements(value["systemRequirements"], "runSpec.systemRequirements")
+        executions.check_system_requirements(value["systemRequirements"], "runSpec.systemRequirements")
     if "executionPolicy" in value:
         _execution_policy(value["executionPolicy"], "runSpec.executionPolicy")
     policy = value.get("timeoutPolicy")
@@ -199,29 +168,6 @@ def validate_batch(ctx: Context, inp: dict) -> dict[str, list[dict[str, Any]]]:
     return {"expandedBatch": runs}
 
 
-def _run_option_shapes(inp: dict) -> None:
-    """What executions.run_applet leaves unchecked inside the run options (executables.json runInputCommon)."""
-    if "details" in inp:
-        metadata.details(inp["details"])
-    if "systemRequirements" in inp:
-        _system_requirements(inp["systemRequirements"], "systemRequirements")
-    by_executable = inp.get("systemRequirementsByExecutable")
-    if isinstance(by_executable, dict):
-        for executable, requirements in by_executable.items():
-            _system_requirements(requirements, f"systemRequirementsByExecutable.{executable}")
-    if isinstance(inp.get("debug"), dict) and "debugOn" in inp["debug"]:
-        _strings(inp["debug"]["debugOn"], "debug.debugOn")
-    if "allowSSH" in inp:
-        _strings(inp["allowSSH"], "allowSSH")
-    for key in RUN_INTEGERS:
-        if key in inp:
-            _expect(_is_int(inp[key]), key, "an integer")
-    cost = inp.get("costLimit")
-    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-        _expect(cost >= 0, "costLimit", "a non-negative number")
-
-
 @route("/applet-xxxx/run", accepts_nonce=True)
 def applet_run(ctx: Context, inp: dict) -> dict[str, str]:
-    _run_option_shapes(inp)
     return {"id": executions.run_applet(ctx, ctx.subject, inp)}

@@ -23,13 +23,13 @@ from typing import Any
 
 from .. import executions, query
 from ..context import Context
-from ..db import dumps, loads
+from ..db import dumps
 from ..errors import DXError, InvalidInput, ResourceNotFound
 from ..ids import id_class
 from ..objects import CONTAINER_CLASSES
 from ..validate import entity_id
 from . import route
-from .search import MAX_ITEMS, Check, in_clause, item_error, page_of, range_clause
+from .search import MAX_ITEMS, Check, in_clause, item_error, metadata_checks, page_of, range_clause
 
 JOB_STATES = ("idle", "waiting_on_input", "runnable", "running", "waiting_on_output", "done", "failed",
               "unresponsive", "terminating", "terminated", "debug_hold", "restartable")
@@ -42,20 +42,6 @@ USER_ID = re.compile(r"^user-[A-Za-z0-9._-]+$")
 EXECUTABLE_ID = re.compile(r"^(applet|app|workflow|globalworkflow)-.")
 # The describe options of /job-xxxx/describe that describeExecutions also takes at the top level.
 DESCRIBE_OPTIONS = ("fields", "defaultFields", "io", "try")
-
-
-def _visibility(ctx: Context) -> tuple[str, list[Any]]:
-    """SQL over jobs j: the caller may see the job (as executions.visible_job decides for one job): a members
-    row of ctx.member on the job's project or on its root execution's (a job run from inside a job runs in
-    that job's workspace), or, for a job token, a job of the caller's own job tree."""
-    tree = None if ctx.job is None else ctx.conn.execute(
-        "SELECT origin_job, root_execution FROM jobs WHERE id = ?", (ctx.job,)).fetchone()
-    clause = ("(EXISTS (SELECT 1 FROM members m WHERE m.container_id = j.project AND m.member_id = ?) OR "
-              "EXISTS (SELECT 1 FROM jobs r JOIN members m ON m.container_id = r.project "
-              "WHERE r.id = j.root_execution AND m.member_id = ?))")
-    if tree is None:
-        return clause, [ctx.member, ctx.member]
-    return f"({clause} OR j.origin_job = ? OR j.root_execution = ?)", [ctx.member, ctx.member, *tree]
 
 
 def _describe_options(value: Any, key: str) -> dict:
@@ -162,15 +148,7 @@ def _execution_filters(inp: dict, classes: frozenset[str]) -> tuple[list[str], l
         where.append("j.parent_job IS NULL")
     query.optional_bool(inp, "includeRestarted")
 
-    if "name" in inp:
-        matches_name = query.name_matcher(inp["name"])
-        checks.append(lambda row: matches_name(row["name"]))
-    if "tags" in inp:
-        matches_tags = query.set_matcher(inp["tags"], "tags")
-        checks.append(lambda row: matches_tags(loads(row["tags"])))
-    if "properties" in inp:
-        matches_props = query.properties_matcher(inp["properties"])
-        checks.append(lambda row: matches_props(loads(row["properties"])))
+    checks += metadata_checks(inp)
     return where, params, checks
 
 
@@ -179,7 +157,7 @@ def _starting_seq(ctx: Context, inp: dict) -> int | None:
     start = query.starting(inp, ("id",))
     if start is None:
         return None
-    visible, params = _visibility(ctx)
+    visible, params = executions.visibility_sql(ctx)
     row = ctx.conn.execute(f"SELECT j.seq FROM jobs j WHERE j.id = ? AND {visible}", (start[0], *params)).fetchone()
     if row is None:
         raise InvalidInput('key "starting" of input is not the "next" value of an earlier answer (no job you '
@@ -197,7 +175,7 @@ def _find(ctx: Context, inp: dict, classes: frozenset[str]) -> dict:
     if start is not None:
         where.append("j.seq <= ?")
         params.append(start)
-    visible, visible_params = _visibility(ctx)
+    visible, visible_params = executions.visibility_sql(ctx)
     rows = ctx.conn.execute(f"SELECT j.* FROM jobs j WHERE {' AND '.join([visible, *where])} ORDER BY j.seq DESC",
                             [*visible_params, *params])
     page, following = page_of(rows, checks, limit)

@@ -227,6 +227,14 @@ def _project_filters(inp: dict) -> tuple[list[str], list[Any], list[Check]]:
         if wanted_flag is not None:
             checks.append(lambda row, f=flag, w=wanted_flag: bool(loads(row["flags"]).get(f, False)) == w)
 
+    checks += metadata_checks(inp)
+    return where, params, checks
+
+
+def metadata_checks(inp: dict) -> list[Check]:
+    """The `name`, `tags` and `properties` filters as checks over a row with name, tags and properties columns
+    (JSON): projects, jobs."""
+    checks: list[Check] = []
     if "name" in inp:
         matches_name = query.name_matcher(inp["name"])
         checks.append(lambda row: matches_name(row["name"]))
@@ -236,7 +244,7 @@ def _project_filters(inp: dict) -> tuple[list[str], list[Any], list[Check]]:
     if "properties" in inp:
         matches_props = query.properties_matcher(inp["properties"])
         checks.append(lambda row: matches_props(loads(row["properties"])))
-    return where, params, checks
+    return checks
 
 
 @route("/system/findProjects")
