@@ -93,3 +93,4 @@ def client(refserver: RefServer) -> Client:
 def project(client: Client) -> str:
     """A fresh project owned by alice."""
     return client.new_project()
+

@@ -119,8 +119,9 @@ def test_the_shipped_cases_cover_all_208_routes(resolve: TemplateResolver) -> No
     counts = count_cases(cases_dir(), resolve)
     assert not counts.unreadable
     assert len(set(counts.per_route) | set(counts.probes)) == 208
-    # Only the routes of core and executables have cases beyond URL-form probes (absent IDs, empty input), which
-    # prove nothing of a route the server lacks: the other profiles' routes are counted as probed, not covered.
+    # Only the routes of core, executables, workflows and apps have cases beyond URL-form probes (absent IDs,
+    # empty input), which prove nothing of a route the server lacks: the other profiles' routes are counted as
+    # probed, not covered.
     spec = load_spec()
-    covered = {r.route for profile in ("core", "executables") for r in spec.profile_routes(profile)}
+    covered = {r.route for profile in ("core", "executables", "workflows", "apps") for r in spec.profile_routes(profile)}
     assert {resolve(key) for key in counts.per_route} == covered

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .shorthand import rewrite
 from .template import fill
 
 INDEX = "i"
@@ -28,12 +29,12 @@ def expand_steps(raw: list | None, path: tuple) -> Iterator[RawStep]:
         if "steps" in item:
             for index in range(item["repeat"]):
                 for inner, step in enumerate(item["steps"]):
-                    yield _repeated(step, where + ("steps", inner), index)
+                    yield _repeated(rewrite(step), where + ("steps", inner), index)
         elif "repeat" in item:
             for index in range(item["repeat"]):
-                yield _repeated({k: v for k, v in item.items() if k != "repeat"}, where, index)
+                yield _repeated(rewrite({k: v for k, v in item.items() if k != "repeat"}), where, index)
         else:
-            yield RawStep(item, where)
+            yield RawStep(rewrite(item), where)
 
 
 def _repeated(step: dict[str, Any], path: tuple, index: int) -> RawStep:

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     import jsonschema
 
 META_SCHEMA = "meta/case-file.schema.json"
-STEP_TARGETS = [{"required": ["route"]}, {"required": ["fetch"]}]  # the step's oneOf in the meta schema
+# the step's oneOf in the meta schema
+STEP_TARGETS = [{"required": ["route"]}, {"required": ["fetch"]}, {"required": ["await"]}]
 ONE_BODY = ("body", "raw", "generate_bytes")                        # the step's `not` in the meta schema
 WALK_KEYS = ("count", "unique", "same_as_unpaged", "pages", "collected")
 NOT_FOR_WALKS = ("body", "text", "error", "bytes")
@@ -90,9 +91,11 @@ def _explain(error: jsonschema.ValidationError) -> tuple[tuple, str]:
         if "page_through" in error.instance and "eventually" in error.instance:
             return path + ("eventually",), "a `page_through` step cannot have `eventually`"
     if error.validator == "oneOf" and error.validator_value == STEP_TARGETS:
-        if "route" in error.instance and "fetch" in error.instance:
-            return path + ("fetch",), "a step has `route` or `fetch`, not both"
-        return path, "a step needs `route` (an API call) or `fetch` (a URL the server gave)"
+        given = [key for key in ("route", "fetch", "await") if key in error.instance]
+        if len(given) > 1:
+            return path + (given[-1],), f"a step has one of `route`, `fetch` or `await`, not {' and '.join(given)}"
+        return path, ("a step needs `route` (an API call), `fetch` (a URL the server gave) or `await` (an "
+                      "execution to wait for)")
     if error.validator == "not" and error.validator_value == {} and path and path[-1] in WALK_KEYS + NOT_FOR_WALKS:
         return path, _walk_key_message(path[-1])
     if error.context:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..model import Exchange
+from .tracker import DELETABLE
 
 if TYPE_CHECKING:
     from .session import RunSession
@@ -100,7 +101,10 @@ def clean_up(session: RunSession) -> CleanupReport:
         if _call(session, report, f"/{project}/destroy", {"terminateJobs": True}, user):
             report.removed.append(project)
             session.tracker.forget_project(project)
-    for obj in snapshot["global_objects"]:
-        report.failed.append(f"{obj}: created outside any project; the run cannot remove it")
+    for obj, user in snapshot["global_objects"].items():
+        if obj.split("-", 1)[0] not in DELETABLE:
+            report.failed.append(f"{obj}: created outside any project; the run cannot remove it")
+        elif _call(session, report, f"/{obj}/delete", {}, user):
+            report.removed.append(obj)
     session.tracker.global_objects.clear()
     return report

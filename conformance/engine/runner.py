@@ -334,7 +334,7 @@ def _scrubbed(session: RunSession, failure: Failure | None) -> Failure | None:
     return Failure.from_json(session.redactor.scrub_json(failure.to_json()))
 
 
-def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None) -> Result:
+def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None, attempt: int = 0) -> Result:
     """Run one case against the session's server; never raises for anything the server does."""
     suite = suite if suite is not None else session.suite
     if case.generate is not None:  # one run per generated example (engine/generated.py)
@@ -345,7 +345,7 @@ def run_case(session: RunSession, case: CaseSpec, suite: CaseSuite | None = None
         return result
     started = time.monotonic()
     state = CaseRun()
-    saved: dict[str, Any] = {**session.builtin_values(case.id), **case.values}
+    saved: dict[str, Any] = {**session.builtin_values(case.id, attempt), **case.values}
     if not session.config.selects(case.profile):
         state.skipped = f"profile {case.profile!r} is not selected"
     else:

@@ -120,9 +120,12 @@ class RunSession:
     def route_hangs(self, route: str) -> bool:
         return self.hung_routes.get(route, 0) >= HUNG_ROUTE_LIMIT
 
-    def builtin_values(self, case_id: str) -> dict[str, Any]:
-        """The template values every case has: the run prefix and a name-safe form of the case id."""
-        return {"run_prefix": self.run_prefix, "case_id": _UNSAFE_NAME.sub("-", case_id).strip("-")}
+    def builtin_values(self, case_id: str, attempt: int = 0) -> dict[str, Any]:
+        """The template values every case has: the run prefix and a name-safe form of the case id, which a
+        rerun of a failed case (attempt 1, 2 ...) extends with "-r<attempt>": names the first attempt made and
+        could not remove (an app's name and version stay taken after /app-xxxx/delete) never collide."""
+        name = _UNSAFE_NAME.sub("-", case_id).strip("-")
+        return {"run_prefix": self.run_prefix, "case_id": f"{name}-r{attempt}" if attempt else name}
 
     def work_project(self) -> str:
         """The user's `--project`, or (without one) a project the run creates once and destroys at the end."""

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 # A long poll keeps its first and last few exchanges in the record (the checks still see every one).
 KEEP_POLLS_HEAD, KEEP_POLLS_TAIL = 2, 3
+# The first wait between two polls of an `eventually` step (s); each next one doubles, up to the step's interval.
+FIRST_POLL_WAIT = 0.025
 
 __all__ = ["KEEP_POLLS_HEAD", "KEEP_POLLS_TAIL", "MissingUser", "StepRun", "run_step"]
 
@@ -52,7 +54,7 @@ def run_step(session: RunSession, step: Step, saved: dict[str, Any]) -> StepRun:
         if not run.misses:
             saved.update(values)
             break
-        interval = step.eventually.interval if step.eventually else 0.0
+        interval = poll_wait(step.eventually.interval, tries) if step.eventually else 0.0
         if step.eventually is None or time.monotonic() + interval > deadline:
             break
         if tries == 1:
@@ -64,6 +66,13 @@ def run_step(session: RunSession, step: Step, saved: dict[str, Any]) -> StepRun:
         _remember_wait(session, run, step, saved, hopeless, time.monotonic() - started)
     _note_polls(run, step, started, tries, hopeless)
     return run
+
+
+def poll_wait(interval: float, tries: int) -> float:
+    """The wait after the `tries`-th poll: FIRST_POLL_WAIT, doubling each time, never more than `interval`
+    (the step's `eventually.interval`). A state that comes quickly (a job of a fast server ending in half a
+    second) is seen soon after it came; a slow one is polled at the step's own pace."""
+    return min(interval, FIRST_POLL_WAIT * 2 ** (tries - 1))
 
 
 def _awaited_route(run: StepRun, step: Step) -> str:

@@ -11,6 +11,8 @@ from ..model import Exchange
 
 # Classes whose /new answer is an object living in a project (body `project`); others are global.
 PROJECT_SCOPED = frozenset({"file", "record", "applet", "workflow", "database"})
+# Global classes the run can remove again: /<id>/delete (apps and global workflows, EXECUTABLES-DIGEST 1).
+DELETABLE = frozenset({"app", "globalworkflow"})
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Tracker:
         self.run_prefix = run_prefix
         self.projects: dict[str, str] = {}                # project id -> user who created it
         self.in_projects: dict[str, ProjectTrack] = {}    # other project id -> what the run made in it
-        self.global_objects: dict[str, str] = {}          # created outside any project (cannot be removed)
+        self.global_objects: dict[str, str] = {}          # created outside any project (apps: deletable)
         self._lock = threading.Lock()
 
     def observe(self, exchange: Exchange, route: str | None, user: str | None) -> None:
@@ -63,6 +65,8 @@ class Tracker:
             handler = getattr(self, f"_on_{method}", None)
             if route.endswith("/new") and route.count("/") == 2:
                 self._on_new(route.split("/")[1], sent, answer, user)
+            elif method == "delete" and route.split("/")[1].removesuffix("-xxxx") in DELETABLE:
+                self.global_objects.pop(subject, None)
             elif handler is not None and route.startswith(("/project-xxxx/", "/container-xxxx/")):
                 handler(subject, sent, answer, user)
 

@@ -1,4 +1,5 @@
-"""Schema-driven fuzzing of the core and executables routes: positive, negative and stateful, checked like cases."""
+"""Schema-driven fuzzing of the core, executables, workflows and apps routes: positive, negative and stateful,
+checked like cases."""
 
 from .config import ALL_MODES, DEFAULT_EXAMPLES, DEFAULT_SEED, FuzzConfig, Mode
 from .engine import Replay, replay, run_fuzz

@@ -15,7 +15,7 @@ from ..spec.openapi import build_openapi
 # Where the pool or the runner gives the value: generated values there are replaced, never sent as is.
 PATH_PARAMETER_SUFFIX = "_hash"
 # The profiles the fuzzer can drive (it makes the objects their instance routes need), core first.
-FUZZ_PROFILES = ("core", "executables")
+FUZZ_PROFILES = ("core", "executables", "workflows", "apps")
 CORE = "core"
 
 

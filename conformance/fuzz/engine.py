@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..model import Exchange, Finding
 from ..spec import Spec, load_spec
-from .bridge import CORE, FUZZ_PROFILES, fuzzable_routes, route_profile
+from .bridge import FUZZ_PROFILES, fuzzable_routes, route_profile
 from .config import STATEFUL_MAX_STEPS, FuzzConfig, Mode
 from .drive import BudgetMet, explore, shrink
 from .execute import Executor, Outcome
@@ -52,7 +52,7 @@ class _Run:
                 for index, route in enumerate(routes):
                     self._fuzz_route(index, route, per_route)
             if Mode.STATEFUL in self.config.modes and self.config.examples:
-                bindings = self.pools.make("s", executables=needs_executables(self.spec, routes))
+                bindings = self.pools.make("s", route_profiles(self.spec, routes))
                 strategy = self.planner.sequence(routes, self.pools.slots(bindings), bindings, STATEFUL_MAX_STEPS)
                 self._fuzz(Mode.STATEFUL, strategy, bindings, self.config.seed_for("stateful"),
                            self.config.examples * SEQUENCES_PER_EXAMPLE)
@@ -84,7 +84,7 @@ class _Run:
         if reason:
             self.report.skipped[route] = reason
             return
-        bindings = self.pools.make(f"r{index}", executables=needs_executables(self.spec, [route]))
+        bindings = self.pools.make(f"r{index}", route_profiles(self.spec, [route]))
         slots = self.pools.slots(bindings)
         for mode in modes:
             maker = self.planner.positive if mode is Mode.POSITIVE else self.planner.negative
@@ -168,9 +168,9 @@ class _Run:
         return True
 
 
-def needs_executables(spec: Spec, routes: list[str]) -> bool:
-    """Whether fuzzing `routes` needs the pool's applet and job: some route is not a core one."""
-    return any(route_profile(spec, route) != CORE for route in routes)
+def route_profiles(spec: Spec, routes: list[str]) -> frozenset[str]:
+    """The profiles of `routes`: what the pool for them must hold (pool.py; core alone: no executables)."""
+    return frozenset(route_profile(spec, route) for route in routes)
 
 
 def run_fuzz(config: FuzzConfig, spec: Spec | None = None) -> FuzzReport:
@@ -195,7 +195,7 @@ def replay(finding: FuzzFinding, config: FuzzConfig, spec: Spec | None = None) -
     try:
         pools = PoolBuilder(session, config.containers)
         pools.start()
-        bindings = pools.make("replay", executables=needs_executables(spec, [s.route for s in finding.steps]))
+        bindings = pools.make("replay", route_profiles(spec, [s.route for s in finding.steps]))
         outcome = Executor(session, spec).run(tuple(finding.steps), bindings)
     finally:
         session.cleanup()

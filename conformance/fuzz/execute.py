@@ -10,9 +10,12 @@ from ..checks import CheckContext, run_checks
 from ..model import Exchange, Finding
 from ..spec import Spec
 from .bridge import documented_errors
+from .executables import takes_current_edit_version, with_edit_version
 from .rules import fuzz_rule_findings
-from .session import Session
+from .session import Session, dumps
 from .steps import Step, Steps, Unbound
+
+DESCRIBE_EDIT_VERSION = {"fields": {"editVersion": True}}
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Executor:
         outcome = Outcome(steps)
         for index, step in enumerate(steps):
             try:
-                exchange = self.session.send(step, local)
+                exchange = self.session.send(self.as_client(step, local), local)
             except Unbound:
                 # The object it names was never made (its */new was refused): nothing to call.
                 outcome.exchanges.append(None)
@@ -54,6 +57,18 @@ class Executor:
             outcome.exchanges.append(exchange)
             outcome.findings.extend((index, f) for f in self.check(step, exchange))
         return outcome
+
+    def as_client(self, step: Step, bindings: Mapping[str, str]) -> Step:
+        """`step` as a client sends it: a workflow edit with the workflow's current edit version, read from
+        its describe just before (executables.py says why); any other step as it is."""
+        if not takes_current_edit_version(step):
+            return step
+        path = step.path(bindings)
+        exchange = self.session.call(path.rsplit("/", 1)[0] + "/describe", dumps(DESCRIBE_EDIT_VERSION),
+                                     "/workflow-xxxx/describe")
+        answer = exchange.response.json if exchange.response is not None else None
+        version = answer.get("editVersion") if isinstance(answer, dict) else None
+        return with_edit_version(step, version) if type(version) is int else step
 
     def check(self, step: Step, exchange: Exchange) -> list[Finding]:
         valid = step.violation is None and step.raw is None

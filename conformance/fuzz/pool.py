@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from .executables import APPLET_NEW, APPLET_RUN, DXAPI, POOL_RUN_SPEC
+from .bridge import CORE
+from .executables import APPLET_NEW, APPLET_RUN, DXAPI, POOL_RUN_SPEC, WORKFLOW_RUN
 from .session import Session, answer_id, dumps
 from .steps import Step, placeholder
 
@@ -17,7 +19,15 @@ OBJECT_SLOTS = {
     "record": ("record_open", "record_closed"),
     "applet": ("applet",),
     "job": ("job",),
+    "workflow": ("workflow", "workflow_closed"),
+    "analysis": ("analysis",),
+    "app": ("app",),
+    "globalworkflow": ("globalworkflow",),
 }
+WORKFLOWS = "workflows"
+APPS = "apps"
+POOL_STAGE = "fuzz_stage"
+POOL_VERSION = "1.0.0"
 UPLOAD_BYTES = b"fuzz!"
 _SLOT_CLASS = re.compile(r"^([a-z]+)")
 
@@ -54,8 +64,11 @@ class Slots:
 
 class PoolBuilder:
     """Makes the run's home project once, then one small pool per route: a project with an open and a
-    closing file, an open and a closed record, in folder /fuzz; for the executables routes also an applet
-    (fixed harmless code, no inputSpec) and a job of it that waits on the open record (it never runs)."""
+    closing file, an open and a closed record, in folder /fuzz; for the routes of the other profiles also an
+    applet (fixed harmless code, no inputSpec) and a job of it that waits on the open record (it never runs);
+    for the workflows and apps routes an open workflow of one stage of that applet and an analysis of it that
+    waits on the open record; for the apps routes an unpublished app of the applet and an unpublished global
+    workflow of a closed copy of the workflow (named with the run prefix: app names are global)."""
 
     def __init__(self, session: Session, containers: tuple[str, ...] = ()):
         self.session = session
@@ -88,9 +101,10 @@ class PoolBuilder:
         by_class["container"] = tuple(s for s in bindings if s.startswith("container"))
         return Slots(by_class, self.other_user_slots or ("user_self",))
 
-    def make(self, tag: str, executables: bool = False) -> dict[str, str]:
+    def make(self, tag: str, profiles: Collection[str] = ()) -> dict[str, str]:
         """A fresh pool for one route (or the stateful run): slot -> ID, plus the home project and users;
-        with `executables`, an applet and a waiting job too."""
+        with `profiles` beyond core, an applet and a waiting job too, and what the workflows and apps
+        profiles' routes work on (see the class)."""
         bindings = dict(self.base)
         project = placeholder("project")
         self._make(Step("/project/new", body={"name": f"{self.prefix}-{tag}"}, creates="project"), bindings)
@@ -103,13 +117,47 @@ class PoolBuilder:
         self._make(Step("/record/new", body={"project": project, "name": "fuzz-closed-record", "folder": "/fuzz",
                                              "close": True}, creates="record_closed"), bindings)
         self._upload_and_close(bindings)
-        if executables:
+        extra = set(profiles) - {CORE}
+        if extra:
             self._make(Step(APPLET_NEW, body={"project": project, "name": "fuzz-applet", "folder": "/fuzz",
                                               "dxapi": DXAPI, "runSpec": POOL_RUN_SPEC}, creates="applet"), bindings)
             self._make(Step(APPLET_RUN, subject="applet",
                             body={"project": project, "input": {}, "name": "fuzz-waiting-job",
                                   "dependsOn": [placeholder("record_open")]}, creates="job"), bindings)
+        if extra & {WORKFLOWS, APPS}:
+            self._workflows(bindings)
+        if APPS in extra:
+            self._apps(tag, bindings)
         return bindings
+
+    def _workflows(self, bindings: dict[str, str]) -> None:
+        """An open workflow of one stage of the pool's applet, and its analysis waiting on the open record."""
+        project = placeholder("project")
+        stages = [{"id": POOL_STAGE, "executable": placeholder("applet")}]
+        self._make(Step("/workflow/new", body={"project": project, "name": "fuzz-workflow", "folder": "/fuzz",
+                                               "stages": stages}, creates="workflow"), bindings)
+        self._make(Step(WORKFLOW_RUN, subject="workflow",
+                        body={"project": project, "input": {}, "name": "fuzz-waiting-analysis",
+                              "dependsOn": [placeholder("record_open")]}, creates="analysis"), bindings)
+        self._make(Step("/workflow/new", body={"project": project, "name": "fuzz-closed-workflow", "folder": "/fuzz",
+                                               "stages": stages}, creates="workflow_closed"), bindings)
+        self.session.send(Step("/workflow-xxxx/close", subject="workflow_closed"), bindings)
+
+    def _apps(self, tag: str, bindings: dict[str, str]) -> None:
+        """An app of the pool's applet and a global workflow of the closed workflow, both unpublished, named
+        after the pool's project (unique: several runs of one prefix each make a pool of the same tag)."""
+        name = f"{self.prefix}-{tag}-{bindings['project']}"
+        self._make(Step("/app/new", body={"applet": placeholder("applet"), "name": name, "version": POOL_VERSION},
+                        creates="app"), bindings)
+        described = self.session.send(Step("/project-xxxx/describe", subject="project",
+                                           body={"fields": {"region": True}}), bindings)
+        answer = described.response.json if described.response is not None else None
+        region = answer.get("region") if isinstance(answer, dict) else None
+        if not isinstance(region, str):
+            raise PoolError(f"/project-xxxx/describe for the fuzzing pool gave no region: {_status(described)}")
+        options = {region: {"workflow": placeholder("workflow_closed")}}
+        self._make(Step("/globalworkflow/new", body={"name": name, "version": POOL_VERSION, "regionalOptions": options},
+                        creates="globalworkflow"), bindings)
 
     def _make(self, step: Step, bindings: dict[str, str]) -> str:
         exchange = self.session.send(step, bindings)

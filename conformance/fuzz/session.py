@@ -1,5 +1,6 @@
 """The fuzzer's connection to the server: sends steps as the acting user, logs them with IDs masked,
-remembers every project it made and every job it started so that cleanup can end them."""
+remembers every project, app and global workflow it made and every job and analysis it started so that
+cleanup can end them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 from ..engine.transport import Transport
 from ..model import Exchange
 from .config import FuzzConfig
-from .executables import JOB_STARTING_ROUTES
+from .executables import ANALYSIS_STARTING_ROUTES, GLOBAL_MAKING_ROUTES, JOB_STARTING_ROUTES
 from .steps import Step
 
 PROJECT_NEW = "/project/new"
 JOB_TERMINATE = "/job-xxxx/terminate"
-# Answers to a terminate in cleanup that leave nothing running: the job had ended, or is gone.
+ANALYSIS_TERMINATE = "/analysis-xxxx/terminate"
+# Answers to a terminate (a delete) in cleanup that leave nothing running: it had ended (been deleted), or is gone.
 ENDED_ALREADY = frozenset({"InvalidState", "ResourceNotFound"})
 
 
@@ -31,6 +33,8 @@ class Session:
         self.requests: list[str] = []
         self.projects: list[str] = []      # every project the run made, in order
         self.jobs: list[str] = []          # every job the run started, in order
+        self.analyses: list[str] = []      # every analysis the run started, in order
+        self.globals: list[str] = []       # every app and global workflow the run made, in order
         self.sent = 0
 
     def close(self) -> None:
@@ -45,11 +49,14 @@ class Session:
             created = answer_id(exchange)
             if created and created not in self.projects:
                 self.projects.append(created)
-        elif route in JOB_STARTING_ROUTES:
-            created = answer_id(exchange)
-            if created and created not in self.jobs:
-                self.jobs.append(created)
-                self.name(created, f"job@{len(self.jobs)}")
+        else:
+            for routes, made, label in ((JOB_STARTING_ROUTES, self.jobs, "job"),
+                                        (ANALYSIS_STARTING_ROUTES, self.analyses, "analysis"),
+                                        (GLOBAL_MAKING_ROUTES, self.globals, "global")):
+                created = answer_id(exchange) if route in routes else None
+                if created and created not in made:
+                    made.append(created)
+                    self.name(created, f"{label}@{len(made)}")
         return exchange
 
     def send(self, step: Step, bindings: MutableMapping[str, str]) -> Exchange:
@@ -82,18 +89,40 @@ class Session:
 
     # -- cleanup ------------------------------------------------------------------------------------------
     def cleanup(self) -> list[str]:
-        """End everything the run started: its jobs, then its projects; the problems met, as text."""
-        return self.terminate_jobs() + self.destroy_projects()
+        """End everything the run started: its jobs and analyses, its apps and global workflows, then its
+        projects; the problems met, as text."""
+        return self.terminate_jobs() + self.terminate_analyses() + self.delete_globals() + self.destroy_projects()
 
     def terminate_jobs(self) -> list[str]:
         """Terminate every job the run started, newest first (one that has ended already is no problem)."""
+        return self._end_each(self.jobs, "terminate", JOB_TERMINATE)
+
+    def terminate_analyses(self) -> list[str]:
+        """Terminate every analysis the run started, newest first (one that has ended already is no problem)."""
+        return self._end_each(self.analyses, "terminate", ANALYSIS_TERMINATE)
+
+    def delete_globals(self) -> list[str]:
+        """Delete every app and global workflow the run made (they are in no project), newest first; as any
+        configured user, since a fuzzed call may have made another user its developer instead of this one."""
         problems = []
-        for job in reversed(self.jobs):
-            exchange = self.call(f"/{job}/terminate", b"{}", JOB_TERMINATE)
-            status = exchange.response.status if exchange.response is not None else None
-            if status != 200 and _error_type(exchange) not in ENDED_ALREADY:
-                problems.append(f"{job}: terminate answered {status or exchange.error}")
-        self.jobs.clear()
+        for made in reversed(self.globals):
+            route = f"/{made.split('-', 1)[0]}-xxxx/delete"
+            for user in (self.user, *(u for u in self.config.tokens if u != self.user)):
+                exchange = self.call(f"/{made}/delete", b"{}", route, user=user)
+                if _ended(exchange):
+                    break
+            else:
+                problems.append(f"{made}: delete answered {_status(exchange)}")
+        self.globals.clear()
+        return problems
+
+    def _end_each(self, ids: list[str], method: str, route: str) -> list[str]:
+        problems = []
+        for made in reversed(ids):
+            exchange = self.call(f"/{made}/{method}", b"{}", route)
+            if not _ended(exchange):
+                problems.append(f"{made}: {method} answered {_status(exchange)}")
+        ids.clear()
         return problems
 
     def destroy_projects(self) -> list[str]:
@@ -121,6 +150,15 @@ def _error_type(exchange: Exchange) -> str | None:
     body: Any = exchange.response.json if exchange.response is not None else None
     error = body.get("error") if isinstance(body, dict) else None
     return error.get("type") if isinstance(error, dict) else None
+
+
+def _ended(exchange: Exchange) -> bool:
+    status = exchange.response.status if exchange.response is not None else None
+    return status == 200 or _error_type(exchange) in ENDED_ALREADY
+
+
+def _status(exchange: Exchange) -> Any:
+    return (exchange.response.status if exchange.response is not None else None) or exchange.error
 
 
 def _already_gone(exchange: Exchange) -> bool:

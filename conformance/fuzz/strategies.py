@@ -14,14 +14,23 @@ from hypothesis import strategies as st
 from ..spec import Spec
 from .bridge import body_strategy
 from .edges import edge_candidates
-from .executables import MADE_BY_CALL, as_clients_send, fixed_path
+from .executables import (
+    BEFORE_RUN,
+    GLOBAL_MAKING_ROUTES,
+    MADE_BY_CALL,
+    PLAIN_APP_NEW,
+    PLAIN_RUN,
+    as_clients_send,
+    fixed_path,
+)
 from .mutations import DELETE, mutation_candidates
 from .pinning import pin
 from .pool import Slots, slot_class
 from .positions import delete_at, input_schema, positions, set_at
 from .steps import Step, Steps, bind
 
-NEW_ROUTES = {"project": "/project/new", "file": "/file/new", "record": "/record/new", "applet": "/applet/new"}
+NEW_ROUTES = {"project": "/project/new", "file": "/file/new", "record": "/record/new", "applet": "/applet/new",
+              "workflow": "/workflow/new", "app": "/app/new", "globalworkflow": "/globalworkflow/new"}
 # Routes whose subject is used up by the call: each example gets a project made just for it.
 DISPOSABLE_SUBJECT = frozenset({"/project-xxxx/destroy", "/project-xxxx/leave"})
 FAKE_HASH = "0" * 24
@@ -89,15 +98,15 @@ class Planner:
         return validator is None or validator.is_valid(bind(body, ValidationBindings(bindings)))
 
     def _fixed(self, route: str, body: Any) -> Any:
-        """What the run fixes whatever was drawn: projects it makes carry its prefix, so nobody mistakes them
-        for their own; so do nonces, so that a nonce an earlier run sent with other input (the server keeps
+        """What the run fixes whatever was drawn: projects, apps and global workflows it makes carry its prefix,
+        so nobody mistakes them for their own (and app names, global on a server, never collide with others'); so do nonces, so that a nonce an earlier run sent with other input (the server keeps
         them) does not change what this one makes; applets carry harmless code, and the executable routes
         what clients send (executables.py)."""
         if not isinstance(body, dict):
             return body
         if isinstance(body.get("nonce"), str):
             body = {**body, "nonce": f"{self.prefix}-{body['nonce']}"}
-        if route == NEW_ROUTES["project"] and isinstance(body.get("name"), str):
+        if (route == NEW_ROUTES["project"] or route in GLOBAL_MAKING_ROUTES) and isinstance(body.get("name"), str):
             return {**body, "name": f"{self.prefix}-{body['name']}"}
         return as_clients_send(route, body)
 
@@ -165,12 +174,15 @@ class Planner:
     def sequence(self, routes: list[str], slots: Slots, bindings: Mapping[str, str],
                  max_steps: int) -> st.SearchStrategy[Steps]:
         """A sequence of calls: */new steps make objects, later steps call instance routes on them; a call
-        that makes an object of another class (/applet-xxxx/run makes a job) binds it for later steps."""
-        makers = {route: cls for cls, route in MADE_BY_CALL.items()}
+        that makes an object of another class (/applet-xxxx/run makes a job, /workflow-xxxx/run an analysis)
+        binds it for later steps."""
+        makers = {route: cls for cls, made_by in MADE_BY_CALL.items() for route in made_by}
         calls = [r for r in routes if route_class(r) in NEW_ROUTES or route_class(r) in MADE_BY_CALL]
-        # A job is reached only through the run that makes it: with job routes, run joins the sequence.
-        calls += [MADE_BY_CALL[c] for c in sorted({route_class(r) for r in calls} & set(MADE_BY_CALL))
-                  if MADE_BY_CALL[c] not in calls]
+        # A job (an analysis) is reached only through a run that makes it: with its routes, the runs among the
+        # routes join the sequence, or else the first that makes one (/applet-xxxx/run, /workflow-xxxx/run).
+        for made in sorted({route_class(r) for r in calls} & set(MADE_BY_CALL)):
+            runs = [r for r in MADE_BY_CALL[made] if r in routes] or [MADE_BY_CALL[made][0]]
+            calls += [r for r in runs if r not in calls]
         classes = sorted({route_class(r) for r in calls if route_class(r) in NEW_ROUTES} | {"project"})
 
         @st.composite
@@ -181,8 +193,14 @@ class Planner:
             for _ in range(draw(st.integers(1, max_steps))):
                 ready = [r for r in calls if created.get(route_class(r))]
                 # Hypothesis leans on early choices: calls on an object a call made (a job) come first, then
-                # the calls that make one (run), so that chains such as applet/new -> run -> describe grow.
-                first = [r for r in ready if route_class(r) in MADE_BY_CALL] + [r for r in ready if r in makers]
+                # the calls clients make before a run (a workflow's addStage: a workflow without stages does
+                # not run; an app's publish) and the calls that make one (run), the runs ahead once something
+                # was prepared, so that chains such as applet/new -> run -> describe and workflow/new ->
+                # addStage -> run -> describe grow.
+                prepared = {s.subject for s in steps if s.route in BEFORE_RUN}
+                runs, before = [r for r in ready if r in makers], [r for r in ready if r in BEFORE_RUN]
+                first = [r for r in ready if route_class(r) in MADE_BY_CALL] + \
+                    (runs + before if prepared else before + runs)
                 options = [("call", r) for r in first] + [("new", cls) for cls in classes] + \
                     [("call", r) for r in ready if r not in first]
                 kind, what = draw(st.sampled_from(options))
@@ -191,16 +209,25 @@ class Planner:
                 if kind == "new":
                     slot = f"{what}#{made}"
                     route = NEW_ROUTES[what]
-                    body = self._pinned_body(draw, route, known)
+                    if what == "app" and draw(st.booleans()):   # plainly, half the time (executables.py)
+                        body = self._fixed(route, {**PLAIN_APP_NEW, "version": f"1.0.{draw(st.integers(0, 10**6))}"})
+                    else:
+                        body = self._pinned_body(draw, route, known)
                     if what == "project":
                         body = {**body, "name": f"{self.prefix}-s"} if isinstance(body, dict) else body
                     steps.append(Step(route, None, body, creates=slot))
                     created.setdefault(what, []).append(slot)
                 else:
-                    subject = draw(st.sampled_from(created[route_class(what)]))
                     made_class = makers.get(what)
+                    subjects = created[route_class(what)]
+                    if made_class:   # a run goes to a prepared object first
+                        subjects = sorted(subjects, key=lambda slot: slot not in prepared)
+                    subject = draw(st.sampled_from(subjects))
                     slot = f"{made_class}#{made}" if made_class else None
-                    steps.append(Step(what, subject, self._pinned_body(draw, what, known), creates=slot))
+                    # A run is sent half the time as plainly as clients send it (executables.py).
+                    plain = made_class is not None and draw(st.booleans())
+                    body = self._fixed(what, PLAIN_RUN) if plain else self._pinned_body(draw, what, known)
+                    steps.append(Step(what, subject, body, creates=slot))
                     if made_class:
                         created.setdefault(made_class, []).append(slot)
             assume(all(self._valid(s.route, s.body, bindings) for s in steps))

@@ -108,7 +108,8 @@ class CaseItem(pytest.Item):
         self.expectation = state.expectations().get(self.case.uid)
         # A known failure is not rerun: it is expected to fail, and reruns would only cost time.
         reruns = 0 if self.expectation is not None else state.options.reruns
-        self.result, self.attempts = run_with_reruns(lambda: run_case(state.session(), self.case), reruns)
+        self.result, self.attempts = run_with_reruns(
+            lambda attempt: run_case(state.session(), self.case, attempt=attempt), reruns)
         outcome, self.result.message = verdict(self.result.outcome.value, self.result.message, self.expectation)
         self.result.outcome = Outcome(outcome)
         # junit.xml's `route` property: the route keys the case really called, not its templates.

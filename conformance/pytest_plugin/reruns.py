@@ -11,13 +11,14 @@ RERUN_OUTCOMES = frozenset({Outcome.FAILED, Outcome.ERROR})
 ATTEMPTS_KEY = "attempts"   # results.json: every attempt of a rerun case, the last one included
 
 
-def run_with_reruns(run_once: Callable[[], Result], reruns: int) -> tuple[Result, list[Result]]:
-    """(the final result, every attempt in order). A failed or errored attempt is run again, up to `reruns`
-    more times; the first pass ends it as `flaky`, and if none passes the last attempt's result stands, with
-    its own failure record (the one whose exchanges the result keeps)."""
-    attempts = [run_once()]
+def run_with_reruns(run_once: Callable[[int], Result], reruns: int) -> tuple[Result, list[Result]]:
+    """(the final result, every attempt in order). `run_once(attempt)` runs attempt 0, 1, ...; a failed or
+    errored attempt is run again, up to `reruns` more times; the first pass ends it as `flaky`, and if none
+    passes the last attempt's result stands, with its own failure record (the one whose exchanges the result
+    keeps)."""
+    attempts = [run_once(0)]
     while attempts[-1].outcome in RERUN_OUTCOMES and len(attempts) <= reruns:
-        attempts.append(run_once())
+        attempts.append(run_once(len(attempts)))
     final = attempts[-1]
     if len(attempts) == 1:
         return final, attempts

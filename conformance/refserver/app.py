@@ -27,6 +27,10 @@ log = logging.getLogger("dxconform.refserver")
 NEW_CLASSES = HASH_CLASSES | {"org", "user"}
 # A user ID in handle form, `user-<handle>`, as `dxconform serve --user NAME:TOKEN` names its users.
 HANDLE_USER = re.compile(r"^user-[A-Za-z0-9._-]+$")
+# Apps and global workflows are also addressed by name, with an optional version or alias segment:
+# /app-<name>/<method>, /app-<name>/<version-or-alias>/<method> (EXECUTABLES-DIGEST 1, notes; dxpy api.py:197-205).
+NAMED_EXECUTABLE = re.compile(r"^(app|globalworkflow)-[a-zA-Z0-9._-]+$")
+ALIAS_SEGMENT = re.compile(r"^[a-zA-Z0-9._+-]+$")
 JSON_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
 # What a web page of an allowed origin may send with an API call (the answer to a CORS preflight).
 CORS_ALLOWED_HEADERS = "Authorization, Content-Type"
@@ -268,11 +272,21 @@ class RefServerApp:
 
     def _resolve(self, path: str) -> tuple[RouteSpec, str | None]:
         parts = path.split("/")
+        if len(parts) == 4 and not parts[0] and all(parts[1:]) and NAMED_EXECUTABLE.match(parts[1]) \
+                and ALIAS_SEGMENT.match(parts[2]):
+            # /app-<name or ID>/<version or alias>/<method>: the subject is "app-<name>/<alias>"
+            parts = ["", f"{parts[1]}/{parts[2]}", parts[3]]
+            named = True
+        else:
+            named = False
         if len(parts) != 3 or parts[0] or not parts[1] or not parts[2]:
             raise errors.ResourceNotFound(f"No API method at {path!r}")
         subject, method = parts[1], parts[2]
         instance = None
-        if subject == "system" or subject in NEW_CLASSES:
+        if named or (id_class(subject) is None and NAMED_EXECUTABLE.match(subject)):
+            cls = subject.split("-", 1)[0]
+            route, instance = f"/{cls}-xxxx/{method}", subject
+        elif subject == "system" or subject in NEW_CLASSES:
             route = f"/{subject}/{method}"
         elif (cls := id_class(subject)) is not None:
             route, instance = f"/{cls}-xxxx/{method}", subject

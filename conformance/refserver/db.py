@@ -106,7 +106,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     state TEXT NOT NULL,                  -- idle | waiting_on_input | runnable | running | waiting_on_output |
                                           -- done | failed | terminating | terminated
     function TEXT NOT NULL,               -- the entry point: main for a master job
-    applet TEXT NOT NULL,
+    executable TEXT NOT NULL,             -- applet-xxxx or app-xxxx: whose spec (runSpec, I/O) the job runs
+    analysis TEXT,                        -- a stage job: its analysis (parentAnalysis) ...
+    stage TEXT,                           -- ... and the stage ID it runs
     project TEXT NOT NULL,                -- the project context: where the output lands
     folder TEXT NOT NULL,
     workspace TEXT NOT NULL,              -- container-xxxx, shared by the job tree
@@ -133,6 +135,80 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_origin ON jobs(origin_job);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs(project, seq);
 CREATE INDEX IF NOT EXISTS jobs_parent ON jobs(parent_job);
+CREATE INDEX IF NOT EXISTS jobs_analysis ON jobs(analysis);
+CREATE TABLE IF NOT EXISTS workflows (   -- what a workflow has besides its data-object rows (objects, copies)
+    id TEXT PRIMARY KEY REFERENCES objects(id),
+    spec TEXT NOT NULL,                   -- JSON: title, summary, description, outputFolder, stages, inputs, outputs
+    edit_version INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS analyses (     -- a workflow run: its stages run as jobs (jobs.analysis)
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,          -- from the jobs' counter: one creation order for all executions
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,                  -- in_progress | partially_failed | done | failed | terminating | terminated
+    executable TEXT NOT NULL,             -- workflow-xxxx or globalworkflow-xxxx
+    workflow TEXT NOT NULL,               -- JSON: the workflow as run (its describe at run time)
+    project TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    launched_by TEXT NOT NULL,
+    parent_job TEXT,                      -- run from inside a job
+    root_execution TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    run_input TEXT NOT NULL,              -- JSON: the input as given
+    original_input TEXT NOT NULL,         -- JSON: "<stage>.<field>" keys, bindings and defaults applied
+    stages TEXT NOT NULL,                 -- JSON: [{"id": stage ID, "execution": job ID}] in stage order
+    output TEXT,                          -- JSON, once done
+    depends_on TEXT NOT NULL DEFAULT '[]',
+    tags TEXT NOT NULL DEFAULT '[]',
+    properties TEXT NOT NULL DEFAULT '{}',
+    details TEXT NOT NULL DEFAULT '{}',
+    state_transitions TEXT NOT NULL DEFAULT '[]',
+    failure TEXT,                         -- JSON {"reason", "message", "from"?} once failed
+    options TEXT NOT NULL DEFAULT '{}'    -- JSON: priority, stageFolders, ...
+);
+CREATE INDEX IF NOT EXISTS analyses_state ON analyses(state);
+CREATE INDEX IF NOT EXISTS analyses_project ON analyses(project, seq);
+CREATE TABLE IF NOT EXISTS global_executables ( -- apps and global workflows: one row per version
+    id TEXT PRIMARY KEY,                  -- app-xxxx | globalworkflow-xxxx
+    class TEXT NOT NULL,                  -- app | globalworkflow
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    spec TEXT NOT NULL,                   -- JSON: an app's applet spec (runSpec with code, I/O, access) or a global
+                                          -- workflow's workflow spec, and title, summary, description, details ...
+    created_by TEXT NOT NULL,             -- user id
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    published INTEGER,                    -- ms since epoch, once published
+    deleted INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL,
+    UNIQUE (class, name, version)
+);
+CREATE TABLE IF NOT EXISTS global_aliases ( -- version aliases ("default", tags) of a name: alias -> one version
+    class TEXT NOT NULL,
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    id TEXT NOT NULL REFERENCES global_executables(id),
+    PRIMARY KEY (class, name, alias)
+);
+CREATE TABLE IF NOT EXISTS global_principals ( -- per name: developers and authorized users
+    class TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,                   -- developer | authorized
+    principal TEXT NOT NULL,              -- user-xxx | org-xxx | PUBLIC
+    PRIMARY KEY (class, name, role, principal)
+);
+CREATE TABLE IF NOT EXISTS global_categories (
+    id TEXT NOT NULL REFERENCES global_executables(id),
+    category TEXT NOT NULL,
+    PRIMARY KEY (id, category)
+);
+CREATE TABLE IF NOT EXISTS global_installs (
+    class TEXT NOT NULL,
+    name TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    PRIMARY KEY (class, name, user_id)
+);
 CREATE TABLE IF NOT EXISTS job_tokens (   -- a running job's own token (its DX_SECURITY_CONTEXT); gone when it ends
     token_sha256 TEXT PRIMARY KEY,
     job_id TEXT NOT NULL
@@ -208,7 +284,17 @@ class Database:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self._drop_clear_tokens()
+        self._upgrade_jobs()
         self.conn.executescript(SCHEMA)
+
+    def _upgrade_jobs(self) -> None:
+        """A file written before workflows ran has jobs(applet) and no analysis/stage columns: rename and add."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(jobs)")}
+        if not columns or "executable" in columns:
+            return
+        self.conn.execute("ALTER TABLE jobs RENAME COLUMN applet TO executable")
+        self.conn.execute("ALTER TABLE jobs ADD COLUMN analysis TEXT")
+        self.conn.execute("ALTER TABLE jobs ADD COLUMN stage TEXT")
 
     def _drop_clear_tokens(self) -> None:
         """A file written before tokens were hashed has users(id, token): drop that table, overwriting its

@@ -107,10 +107,12 @@ def visibility_sql(ctx: Context) -> tuple[str, list[Any]]:
         "SELECT origin_job, root_execution FROM jobs WHERE id = ?", (ctx.job,)).fetchone()
     clause = ("(EXISTS (SELECT 1 FROM members m WHERE m.container_id = j.project AND m.member_id = ?) OR "
               "EXISTS (SELECT 1 FROM jobs r JOIN members m ON m.container_id = r.project "
+              "WHERE r.id = j.root_execution AND m.member_id = ?) OR "
+              "EXISTS (SELECT 1 FROM analyses r JOIN members m ON m.container_id = r.project "
               "WHERE r.id = j.root_execution AND m.member_id = ?))")
     if tree is None:
-        return clause, [ctx.member, ctx.member]
-    return f"({clause} OR j.origin_job = ? OR j.root_execution = ?)", [ctx.member, ctx.member, *tree]
+        return clause, [ctx.member] * 3
+    return f"({clause} OR j.origin_job = ? OR j.root_execution = ?)", [ctx.member] * 3 + [*tree]
 
 
 def visible_job(ctx: Context, job_id: str) -> sqlite3.Row:
@@ -123,7 +125,19 @@ def visible_job(ctx: Context, job_id: str) -> sqlite3.Row:
     return row
 
 
-def _may_manage(ctx: Context, row: sqlite3.Row, need: str) -> None:
+def visible_execution(ctx: Context, execution_id: str) -> sqlite3.Row:
+    """A job (visible_job) or an analysis the caller may see by the same rule; else not found."""
+    if id_class(execution_id) != "analysis":
+        return visible_job(ctx, execution_id)
+    visible, params = visibility_sql(ctx)
+    row = ctx.conn.execute(f"SELECT j.* FROM (SELECT *, NULL AS origin_job FROM analyses) j WHERE j.id = ? AND "
+                           f"{visible}", (execution_id, *params)).fetchone()
+    if row is None:
+        raise ResourceNotFound(f"The entity {execution_id} could not be found")
+    return row
+
+
+def may_manage(ctx: Context, row: sqlite3.Row, need: str) -> None:
     """Terminate, tags, properties: the launching user, a job of the tree, or `need` on the project."""
     if ctx.user == row["launched_by"] and ctx.job is None:
         return
@@ -134,21 +148,27 @@ def _may_manage(ctx: Context, row: sqlite3.Row, need: str) -> None:
                                f"{row['id']}, to perform this action")
 
 
+def _execution_state(ctx: Context, execution_id: str) -> sqlite3.Row | None:
+    """(state, output) of a job or analysis (a JBOR's source), or None."""
+    table = "analyses" if id_class(execution_id) == "analysis" else "jobs"
+    return ctx.conn.execute(f"SELECT state, output FROM {table} WHERE id = ?", (execution_id,)).fetchone()
+
+
 def _outputs(ctx: Context):
-    def output_of(job_id: str) -> dict | None:
-        row = ctx.conn.execute("SELECT state, output FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    def output_of(execution_id: str) -> dict | None:
+        row = _execution_state(ctx, execution_id)
         return loads(row["output"]) if row is not None and row["state"] == "done" else None
     return output_of
 
 
-def _partly_resolved(ctx: Context, value: Any) -> Any:
+def partly_resolved(ctx: Context, value: Any) -> Any:
     """`value` with the JBORs whose job is done replaced by what they point at (describe's `input`, digest
     4.4: substituted once resolvable, even while the consumer still waits); the others stay as they are."""
     return iospec.resolve_jbors(value, _outputs(ctx), keep_unresolvable=True)
 
 
 # -- creation --------------------------------------------------------------------------------------------
-def _depends_on(ctx: Context, inp: dict) -> list[str]:
+def depends_on_of(ctx: Context, inp: dict) -> list[str]:
     deps = validate.field(inp, "dependsOn", list, default=[])
     for i, dep in enumerate(deps):
         cls = id_class(dep)
@@ -171,11 +191,11 @@ def _check_references(ctx: Context, value: Any) -> None:
             objects.locate(ctx, object_id, project, "VIEW")
         elif not objects.visible_containers(ctx, object_id):
             raise ResourceNotFound(f"The entity {object_id} (linked from the input) could not be found")
-    for job_id, _field, _index, _meta in iospec.find_jbors(value):
-        visible_job(ctx, job_id)
+    for execution_id, _field, _index, _meta in iospec.find_jbors(value):
+        visible_execution(ctx, execution_id)
 
 
-def _run_options(inp: dict) -> dict[str, Any]:
+def run_options(inp: dict) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for key, kind in RUN_OPTIONS.items():
         if key not in inp:
@@ -218,7 +238,7 @@ def check_system_requirements(value: Any, key: str) -> None:
                             "a non-empty string")
 
 
-def _metadata(inp: dict) -> tuple[list[str], dict[str, str], Any]:
+def run_metadata(inp: dict) -> tuple[list[str], dict[str, str], Any]:
     tags = metadata.tags(inp["tags"]) if "tags" in inp else []
     props = metadata.properties(inp["properties"], allow_null=False) if "properties" in inp else {}
     details = metadata.details(validate.details_within_limits(inp["details"]))[0] if "details" in inp else {}
@@ -241,13 +261,28 @@ def _capped(level: str, cap: str) -> str:
     return level if access.RANK[level] <= access.RANK[cap] else cap
 
 
+def executable_spec(ctx: Context, executable_id: str) -> dict[str, Any]:
+    """What a job of `executable_id` runs (runSpec with its code, inputSpec, outputSpec, access, title ...):
+    an applet's spec (applets table), or an app's (global_executables: the spec of the applet it was made
+    from, frozen at /app/new)."""
+    if id_class(executable_id) == "app":
+        row = ctx.conn.execute("SELECT spec FROM global_executables WHERE id = ?", (executable_id,)).fetchone()
+        return loads(row["spec"]) if row is not None else {}
+    return objects.applet_spec(ctx, executable_id)
+
+
 def run_applet(ctx: Context, applet_id: str, inp: dict) -> str:
     """/applet-xxxx/run: check the input against the applet, then create the (idle) master job."""
-    given = validate.field(inp, "input", dict, required=True)
     applet, _ = objects.locate(ctx, applet_id, None, "VIEW")
     if applet["class"] != "applet":
         raise ResourceNotFound(f"The entity {applet_id} could not be found")
-    spec = objects.applet_spec(ctx, applet_id)
+    return run_executable(ctx, applet_id, objects.applet_spec(ctx, applet_id), inp, default_name=applet["name"])
+
+
+def run_executable(ctx: Context, executable_id: str, spec: dict[str, Any], inp: dict, *, default_name: str) -> str:
+    """/applet-xxxx/run and /app-xxxx/run once the executable is found and may be run by the caller: check the
+    input against its spec, then create the (idle) master job. The caller checked access to the executable."""
+    given = validate.field(inp, "input", dict, required=True)
     caller = _calling_job(ctx)
     project = objects.project_hint(inp)
     if project is None:
@@ -258,16 +293,16 @@ def run_applet(ctx: Context, applet_id: str, inp: dict) -> str:
         project = caller["workspace"]
     access.container(ctx, project, "CONTRIBUTE")
     folder = validate.normalize_folder(inp["folder"]) if "folder" in inp else "/"
-    name = validate.name(inp["name"]) if "name" in inp else applet["name"]
-    tags, props, details = _metadata(inp)
-    options = _run_options(inp)
-    depends_on = _depends_on(ctx, inp)
+    name = validate.name(inp["name"]) if "name" in inp else default_name
+    tags, props, details = run_metadata(inp)
+    options = run_options(inp)
+    depends_on = depends_on_of(ctx, inp)
     original = iospec.check_input(spec.get("inputSpec"), iospec.normalize_jbors(given))
     _check_references(ctx, original)
     options["_api_url"] = caller_options(caller).get("_api_url", ctx.base_url) if caller else ctx.base_url
     detach = bool(options.get("detach"))
     parent = None if caller is None or detach else caller
-    return _insert_job(ctx, applet=applet_id, function="main", name=name, project=project, folder=folder,
+    return _insert_job(ctx, executable=executable_id, function="main", name=name, project=project, folder=folder,
                        workspace=None, parent=parent, run_input=given, original_input=original,
                        depends_on=depends_on, tags=tags, properties=props, details=details, options=options,
                        access_spec=spec.get("access") or {})
@@ -288,23 +323,46 @@ def new_subjob(ctx: Context, inp: dict) -> str:
         raise InvalidInput('expected key "function" of input to be a non-empty string')
     given = validate.field(inp, "input", dict, required=True)
     name = validate.name(inp["name"]) if "name" in inp else f"{caller['name']}:{function}"
-    tags, props, details = _metadata(inp)
-    options = _run_options(inp)
-    depends_on = _depends_on(ctx, inp)
+    tags, props, details = run_metadata(inp)
+    options = run_options(inp)
+    depends_on = depends_on_of(ctx, inp)
     given_normal = iospec.normalize_jbors(given)
     _check_references(ctx, given_normal)
     options["_api_url"] = caller_options(caller).get("_api_url", ctx.base_url)
-    return _insert_job(ctx, applet=caller["applet"], function=function, name=name, project=caller["project"],
+    return _insert_job(ctx, executable=caller["executable"], function=function, name=name, project=caller["project"],
                        folder=caller["folder"], workspace=caller["workspace"], parent=caller, run_input=given,
                        original_input=given_normal, depends_on=depends_on, tags=tags, properties=props,
                        details=details, options=options, access_spec=None)
 
 
-def _insert_job(ctx: Context, *, applet: str, function: str, name: str, project: str, folder: str,
+def new_stage_job(ctx: Context, *, job_id: str, executable: str, spec: dict[str, Any], name: str, project: str,
+                  folder: str, run_input: dict, original_input: dict, analysis: str, stage: str, root: str,
+                  depends_on: list[str], options: dict) -> str:
+    """One stage of an analysis (analyses.py) as an idle master job: its own workspace, `analysis` and `stage`
+    set, the analysis (or what launched it) as root execution; `original_input` was checked by the caller,
+    JBORs to the jobs of earlier stages included. `job_id` was drawn by the caller (stages refer to each
+    other's jobs before they exist)."""
+    caller = _calling_job(ctx)
+    options = {**options, "_api_url": caller_options(caller).get("_api_url", ctx.base_url) if caller else ctx.base_url}
+    _check_references(ctx, original_input)
+    return _insert_job(ctx, executable=executable, function="main", name=name, project=project, folder=folder,
+                       workspace=None, parent=None, run_input=run_input, original_input=original_input,
+                       depends_on=depends_on, tags=[], properties={}, details={}, options=options,
+                       access_spec=spec.get("access") or {}, job_id=job_id, analysis=analysis, stage=stage,
+                       root=root)
+
+
+def calling_job(ctx: Context) -> sqlite3.Row | None:
+    """The job whose token made the request, or None for a user's token."""
+    return _calling_job(ctx)
+
+
+def _insert_job(ctx: Context, *, executable: str, function: str, name: str, project: str, folder: str,
                 workspace: str | None, parent: sqlite3.Row | None, run_input: dict, original_input: dict,
                 depends_on: list[str], tags: list[str], properties: dict, details: Any, options: dict,
-                access_spec: dict | None) -> str:
-    job_id = new_id("job")
+                access_spec: dict | None, job_id: str | None = None, analysis: str | None = None,
+                stage: str | None = None, root: str | None = None) -> str:
+    job_id = job_id or new_id("job")
     subjob = workspace is not None
     if workspace is None:  # a master job: its own temporary workspace (digest 4.1)
         workspace = containers.insert_container(ctx.conn, "container", ctx.user, f"{job_id} workspace",
@@ -312,14 +370,14 @@ def _insert_job(ctx: Context, *, applet: str, function: str, name: str, project:
         # The workspace is the job's, not the user's: the job tree reaches it through its own rows.
         ctx.conn.execute("DELETE FROM members WHERE container_id = ?", (workspace,))
     origin = parent["origin_job"] if (subjob and parent is not None) else job_id
-    root = parent["root_execution"] if parent is not None else job_id
+    root = root or (parent["root_execution"] if parent is not None else job_id)
     ctx.conn.execute(
-        "INSERT INTO jobs(id, seq, name, state, function, applet, project, folder, workspace, launched_by,"
-        " parent_job, origin_job, root_execution, created, modified, run_input, original_input, depends_on,"
-        " tags, properties, details, state_transitions, options) VALUES"
-        " (?, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
-        (job_id, ctx.db.next_seq("jobs"), name, function, applet, project, folder, workspace, ctx.user,
-         parent["id"] if parent is not None else None, origin, root, ctx.now, ctx.now, dumps(run_input),
+        "INSERT INTO jobs(id, seq, name, state, function, executable, analysis, stage, project, folder, workspace,"
+        " launched_by, parent_job, origin_job, root_execution, created, modified, run_input, original_input,"
+        " depends_on, tags, properties, details, state_transitions, options) VALUES"
+        " (?, ?, ?, 'idle', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+        (job_id, ctx.db.next_seq("jobs"), name, function, executable, analysis, stage, project, folder, workspace,
+         ctx.user, parent["id"] if parent is not None else None, origin, root, ctx.now, ctx.now, dumps(run_input),
          dumps(original_input), dumps(depends_on), dumps(tags), dumps(properties), dumps(details),
          dumps(options)))
     # What the job's token may touch: its workspace (CONTRIBUTE, docs "App Permissions"), its project
@@ -412,17 +470,17 @@ def terminate(ctx: Context, job_id: str) -> None:
     """/job-xxxx/terminate: the job tree of the job's origin job goes to terminating; jobs without a process
     end terminated at once, the others once job_service has killed their process (process_ended)."""
     row = visible_job(ctx, job_id)
-    _may_manage(ctx, row, "ADMINISTER")
+    may_manage(ctx, row, "ADMINISTER")
     origin = job_row(ctx, row["origin_job"])
     if origin["state"] in ("terminating", "terminated"):
         return
     if origin["state"] in TERMINAL:
         raise InvalidState(f"{origin['id']} has already finished ({origin['state']}); only a job tree that is "
                            "still going can be terminated")
-    _terminate_tree(ctx, origin)
+    terminate_tree(ctx, origin)
 
 
-def _terminate_tree(ctx: Context, origin: sqlite3.Row) -> None:
+def terminate_tree(ctx: Context, origin: sqlite3.Row) -> None:
     for row in [origin, *descendants(ctx, origin["id"])]:
         if row["state"] in TERMINAL or row["state"] == "terminating":
             continue
@@ -444,7 +502,7 @@ def end_jobs_of_project(ctx: Context, project: str, terminate_jobs: bool) -> Non
     for row in going:
         origin = job_row(ctx, row["origin_job"])
         if origin["state"] not in TERMINAL and origin["state"] != "terminating":
-            _terminate_tree(ctx, origin)
+            terminate_tree(ctx, origin)
 
 
 # -- the scheduler's steps (job_service calls them on the handler thread) -------------------------------
@@ -462,8 +520,8 @@ def _readiness(ctx: Context, row: sqlite3.Row) -> tuple[str, str | None]:
     deps = [j for j, *_ in iospec.find_jbors(original)]
     deps += [d for d in loads(row["depends_on"]) if id_class(d) == "job"]
     for dep in dict.fromkeys(deps):
-        other = ctx.conn.execute("SELECT state FROM jobs WHERE id = ?", (dep,)).fetchone()
-        if other is None or other["state"] in ("failed", "terminated", "terminating"):
+        other = _execution_state(ctx, dep)
+        if other is None or other["state"] in ("failed", "terminated", "terminating", "partially_failed"):
             return "fail", f"{dep} was a job dependency but failed"
         if other["state"] != "done":
             return "wait", None
@@ -515,7 +573,7 @@ def _start(ctx: Context, row: sqlite3.Row) -> Launch | None:
     except ValueError as exc:
         _fail(ctx, row, "InputError", str(exc))
         return None
-    spec = objects.applet_spec(ctx, row["applet"])
+    spec = executable_spec(ctx, row["executable"])
     run_spec = spec.get("runSpec") or {}
     if row["origin_job"] == row["id"]:  # the applet's inputSpec applies to its master jobs
         resolved = iospec.flatten_arrays(spec.get("inputSpec"), resolved)
@@ -581,7 +639,7 @@ def process_ended(ctx: Context, job_id: str, end: ProcessEnd) -> None:
         _fail(ctx, row, reason, message)
         return
     output = iospec.normalize_jbors(end.output if end.output is not None else {})
-    spec = objects.applet_spec(ctx, row["applet"])
+    spec = executable_spec(ctx, row["executable"])
     problem = iospec.check_output(spec.get("outputSpec"), output) if row["origin_job"] == row["id"] else None
     if problem is not None:
         _fail(ctx, row, "OutputError", problem)
@@ -631,8 +689,8 @@ def _try_complete(ctx: Context, row: sqlite3.Row) -> bool:
         return False
     output = loads(row["output"]) or {}
     for dep, *_ in iospec.find_jbors(output):
-        other = ctx.conn.execute("SELECT state FROM jobs WHERE id = ?", (dep,)).fetchone()
-        if other is None or other["state"] in ("failed", "terminated"):
+        other = _execution_state(ctx, dep)
+        if other is None or other["state"] in ("failed", "terminated", "partially_failed"):
             _fail(ctx, row, "DependencyUnsatisfiable", f"{dep} was a job dependency but failed")
             return True
         if other["state"] != "done":
@@ -656,7 +714,7 @@ def _try_complete(ctx: Context, row: sqlite3.Row) -> bool:
             return False  # closing, or open while a job of the tree may still close it
     master = row["origin_job"] == row["id"]
     if master:
-        spec = objects.applet_spec(ctx, row["applet"])
+        spec = executable_spec(ctx, row["executable"])
         problem = iospec.check_output(spec.get("outputSpec"), resolved)
         if problem is not None:
             _fail(ctx, row, "OutputError", problem)
@@ -709,7 +767,7 @@ def lost_on_restart(ctx: Context) -> int:
 
 # -- describe --------------------------------------------------------------------------------------------
 IO_FIELDS = ("runInput", "originalInput", "input", "output")
-DESCRIBE_ORDER = ("id", "class", "name", "executableName", "state", "function", "applet", "executable",
+DESCRIBE_ORDER = ("id", "class", "name", "executableName", "state", "function", "applet", "app", "executable",
                   "project", "folder", "workspace", "launchedBy", "billTo", "region", "created", "modified",
                   "startedRunning", "stoppedRunning", "stateTransitions", "parentJob", "parentAnalysis",
                   "analysis", "stage", "detachedFrom", "originJob", "rootExecution", "dependsOn", "tags",
@@ -719,20 +777,13 @@ DESCRIBE_ORDER = ("id", "class", "name", "executableName", "state", "function", 
 
 
 def describe_options(options: Any) -> tuple[set[str] | None, bool, bool]:
-    if not isinstance(options, dict):
-        raise InvalidInput("The describe input is not a hash (JSON object)")
-    fields = validate.field(options, "fields", dict)
-    if fields is not None:
-        for key, value in fields.items():
-            if not isinstance(value, bool):
-                raise InvalidInput(f'expected key "fields.{key}" of input to be a boolean')
-    default_fields = validate.field(options, "defaultFields", bool, default=fields is None)
+    """(fields asked for or None, defaultFields, io) of a job or analysis describe; `try` checked."""
+    wanted, default_fields = validate.describe_fields(options)
     io = validate.field(options, "io", bool, default=True)
     if "try" in options:
         value = options["try"]
         if not (isinstance(value, int) and not isinstance(value, bool)) or value < 0:
             raise InvalidInput('expected key "try" of input to be a non-negative integer')
-    wanted = None if fields is None else {k for k, v in fields.items() if v}
     return wanted, default_fields, io
 
 
@@ -748,23 +799,29 @@ def describe_job(ctx: Context, row: sqlite3.Row, options: dict) -> dict[str, Any
 
 def _job_values(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
     options = loads(row["options"])
-    spec = objects.applet_spec(ctx, row["applet"])
+    spec = executable_spec(ctx, row["executable"])
     run_spec = spec.get("runSpec") or {}
-    applet = ctx.conn.execute("SELECT c.name FROM copies c WHERE c.object_id = ? ORDER BY seq LIMIT 1",
-                              (row["applet"],)).fetchone()
+    executable = row["executable"]
+    is_app = id_class(executable) == "app"
+    if is_app:  # an app job names its app (app, executableName = the app's name), not an applet
+        named = ctx.conn.execute("SELECT name FROM global_executables WHERE id = ?", (executable,)).fetchone()
+    else:
+        named = ctx.conn.execute("SELECT c.name FROM copies c WHERE c.object_id = ? ORDER BY seq LIMIT 1",
+                                 (executable,)).fetchone()
     original = loads(row["original_input"])
     billing = ctx.conn.execute("SELECT bill_to, region FROM containers WHERE id = ?", (row["project"],)).fetchone()
     values: dict[str, Any] = {
         "id": row["id"], "class": "job", "name": row["name"],
-        "executableName": applet["name"] if applet else row["applet"], "state": row["state"],
-        "function": row["function"], "applet": row["applet"], "executable": row["applet"],
+        "executableName": named["name"] if named else executable, "state": row["state"],
+        "function": row["function"], ("app" if is_app else "applet"): executable, "executable": executable,
         "project": row["project"], "folder": row["folder"], "workspace": row["workspace"],
         "launchedBy": row["launched_by"],
         "billTo": billing["bill_to"] if billing else row["launched_by"],
         "region": billing["region"] if billing else ctx.settings.region,
         "created": row["created"], "modified": row["modified"],
         "stateTransitions": loads(row["state_transitions"]), "parentJob": row["parent_job"],
-        "parentAnalysis": None, "analysis": None, "stage": None, "detachedFrom": None,
+        "parentAnalysis": row["analysis"], "analysis": row["analysis"], "stage": row["stage"],
+        "detachedFrom": None,
         "originJob": row["origin_job"], "rootExecution": row["root_execution"],
         "dependsOn": loads(row["depends_on"]), "tags": loads(row["tags"]),
         "properties": loads(row["properties"]), "details": loads(row["details"]),
@@ -775,7 +832,7 @@ def _job_values(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
         "instanceType": "local", "allowSSH": options.get("allowSSH", []),
         "debug": options.get("debug", {}),
         "runInput": loads(row["run_input"]), "originalInput": original,
-        "input": _partly_resolved(ctx, original),
+        "input": partly_resolved(ctx, original),
         "output": loads(row["output"]) if row["state"] == "done" else None,
     }
     if "timeoutPolicy" in run_spec:
@@ -799,27 +856,30 @@ def _job_values(ctx: Context, row: sqlite3.Row) -> dict[str, Any]:
 
 
 # -- job metadata --------------------------------------------------------------------------------------
-def edit_tags(ctx: Context, job_id: str, tags: list[str], add: bool) -> None:
-    row = visible_job(ctx, job_id)
-    _may_manage(ctx, row, "CONTRIBUTE")
+def _set_column(ctx: Context, row: sqlite3.Row, column: str, value: Any) -> None:
+    """One metadata column of a job or analysis row (its table by its class), and `modified`."""
+    table = "analyses" if id_class(row["id"]) == "analysis" else "jobs"
+    ctx.conn.execute(f"UPDATE {table} SET {column} = ?, modified = ? WHERE id = ?",
+                     (dumps(value), max(ctx.now, row["modified"]), row["id"]))
+
+
+def edit_tags(ctx: Context, execution_id: str, tags: list[str], add: bool) -> None:
+    """addTags / removeTags of a job or an analysis: the launcher, its tree, or CONTRIBUTE on its project."""
+    row = visible_execution(ctx, execution_id)
+    may_manage(ctx, row, "CONTRIBUTE")
     current = loads(row["tags"])
-    updated = list(dict.fromkeys(current + tags)) if add else [t for t in current if t not in set(tags)]
-    ctx.conn.execute("UPDATE jobs SET tags = ?, modified = ? WHERE id = ?",
-                     (dumps(updated), max(ctx.now, row["modified"]), job_id))
+    _set_column(ctx, row, "tags", list(dict.fromkeys(current + tags)) if add else
+                [t for t in current if t not in set(tags)])
 
 
-def set_properties(ctx: Context, job_id: str, changes: dict[str, str | None]) -> None:
-    row = visible_job(ctx, job_id)
-    _may_manage(ctx, row, "CONTRIBUTE")
-    merged = metadata.merge_properties(loads(row["properties"]), changes)
-    ctx.conn.execute("UPDATE jobs SET properties = ?, modified = ? WHERE id = ?",
-                     (dumps(merged), max(ctx.now, row["modified"]), job_id))
+def set_properties(ctx: Context, execution_id: str, changes: dict[str, str | None]) -> None:
+    """setProperties of a job or an analysis (null removes a property)."""
+    row = visible_execution(ctx, execution_id)
+    may_manage(ctx, row, "CONTRIBUTE")
+    _set_column(ctx, row, "properties", metadata.merge_properties(loads(row["properties"]), changes))
 
 
 def update(ctx: Context, job_id: str, changes: dict[str, Any]) -> None:
     row = visible_job(ctx, job_id)
-    _may_manage(ctx, row, "CONTRIBUTE")
-    options = loads(row["options"])
-    options.update(changes)
-    ctx.conn.execute("UPDATE jobs SET options = ?, modified = ? WHERE id = ?",
-                     (dumps(options), max(ctx.now, row["modified"]), job_id))
+    may_manage(ctx, row, "CONTRIBUTE")
+    _set_column(ctx, row, "options", {**loads(row["options"]), **changes})

@@ -40,7 +40,7 @@ _EXPECTED = {
     "int": "an integer", "float": "a number", "string": "a string", "boolean": "a boolean", "hash": "a hash",
 }
 _LINK_FORMS = ('a data object ID, {"id", "project"?} or a job-based reference '
-               '{"job", "field", "index"?, "metadata"?}')
+               '{"job" | "analysis", "field", "index"?, "metadata"?}')
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DESCEND = object()  # _rewrite: look inside this node
 
@@ -86,15 +86,16 @@ def jbor_parts(value: Any) -> tuple[str, str, int | None, str | None] | None:
     if not isinstance(value, dict):
         return None
     if set(value) == {"job", "field"}:
-        ref = value
+        ref, source = value, "job"
     elif len(value) == 1 and isinstance(value.get(LINK_KEY), dict):
         ref = value[LINK_KEY]
-        if not {"job", "field"} <= set(ref) <= {"job", "field", "index", "metadata"}:
+        source = "analysis" if "analysis" in ref else "job"  # an analysis' output field: digest 4.4
+        if not {source, "field"} <= set(ref) <= {source, "field", "index", "metadata"}:
             return None
     else:
         return None
-    job, field, index, metadata = ref["job"], ref["field"], ref.get("index"), ref.get("metadata")
-    if id_class(job) != "job" or not isinstance(field, str) or not field:
+    job, field, index, metadata = ref[source], ref["field"], ref.get("index"), ref.get("metadata")
+    if id_class(job) != source or not isinstance(field, str) or not field:
         return None
     if index is not None and (not isinstance(index, int) or isinstance(index, bool) or index < 0):
         return None
@@ -165,7 +166,7 @@ def _rewrite(value: Any, replace: Callable[[Any], Any]) -> Any:
 
 def _jbor_link(parts: tuple[str, str, int | None, str | None]) -> dict:
     job, field, index, metadata = parts
-    ref: dict[str, Any] = {"job": job, "field": field}
+    ref: dict[str, Any] = {"analysis" if id_class(job) == "analysis" else "job": job, "field": field}
     if index is not None:
         ref["index"] = index
     if metadata is not None:

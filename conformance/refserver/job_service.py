@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import executions, job_runner, job_workdir
+from . import analyses, executions, job_runner, job_workdir
 from .context import Context, Settings
 from .db import Database, now_ms
 from .worker import HandlerThread
@@ -32,11 +32,12 @@ GOING = ("idle", "waiting_on_input", "runnable", "running", "waiting_on_output",
 
 @dataclasses.dataclass(frozen=True)
 class Steps:
-    """The two steps the service takes on the store (executions.advance, executions.process_ended), as one
-    value: a deliberate fault (faults/registry.py `steps`) may wrap them; nothing else does."""
+    """The steps the service takes on the store (executions.advance, executions.process_ended,
+    analyses.settle), as one value: a deliberate fault (faults/registry.py `steps`) may wrap them; nothing else does."""
 
     advance: Callable[..., list[executions.Launch]] = executions.advance
     process_ended: Callable[..., None] = executions.process_ended
+    settle_analyses: Callable[..., None] = analyses.settle
 
 
 class JobService:
@@ -82,8 +83,9 @@ class JobService:
             self.tick()
 
     def _jobs_going(self) -> bool:
+        """A job that may still move, or an analysis that has not ended (it follows its stage jobs)."""
         return self.db.conn.execute(f"SELECT 1 FROM jobs WHERE state IN ({','.join('?' * len(GOING))}) LIMIT 1",
-                                    GOING).fetchone() is not None
+                                    GOING).fetchone() is not None or analyses.going(self._context())
 
     def tick(self) -> None:
         if self._stopping.is_set():
@@ -92,6 +94,7 @@ class JobService:
             ctx = self._context()
             self.db.settle_closing(ctx.now)
             launches = self.steps.advance(ctx, self.runner.free_slots(), self.settings.run_jobs)
+            self.steps.settle_analyses(ctx)
             stray = self._strays()
         for job_id in stray:
             self.runner.terminate(job_id)

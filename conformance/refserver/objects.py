@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from . import access, containers, metadata, validate
+from . import access, containers, metadata, validate, workflow_store
 from .context import Context
 from .db import dumps, loads
-from .errors import InvalidInput, PermissionDenied, ResourceNotFound
+from .errors import PermissionDenied, ResourceNotFound
 from .ids import new_id
 
 CONTAINER_CLASSES = frozenset({"project", "container"})
@@ -31,10 +31,14 @@ DEFAULT_FIELDS = {
     "applet": ("id", "project", "class", "sponsored", "name", "types", "state", "hidden", "links", "folder",
                "tags", "created", "modified", "createdBy", "runSpec", "dxapi", "access", "title", "summary",
                "description", "developerNotes", "inputSpec", "outputSpec"),
+    # The 25 default keys of the recorded workflow describes (real-responses INDEX, fact 5), then
+    # initializedFrom for a workflow made from another (left out otherwise).
+    "workflow": ("id", "project", "class", "sponsored", "name", "types", "state", "hidden", "links", "folder",
+                 "tags", "created", "modified", "createdBy", *workflow_store.DESCRIBE_FIELDS),
 }
 # Given only on request: through `fields`, or (properties, details) the old-style boolean options.
 EXTRA_FIELDS = {"record": ("properties", "details"), "file": ("properties", "details", "parts"),
-                "applet": ("properties", "details", "ignoreReuse")}
+                "applet": ("properties", "details", "ignoreReuse"), "workflow": ("properties", "details")}
 # Applet describe fields kept in the applets table (the spec /applet/new was given), with their defaults.
 APPLET_SPEC_DEFAULTS: dict[str, Any] = {"runSpec": {}, "dxapi": "1.0.0", "access": {}, "title": "", "summary": "",
                                         "description": "", "developerNotes": "", "inputSpec": None,
@@ -134,7 +138,7 @@ def create_object(ctx: Context, cls: str, inp: dict, defaults: dict[str, Any] | 
     )
     if ctx.job is not None:  # createdBy.job and .executable (dxpy bindings/__init__.py:190-199)
         ctx.conn.execute("INSERT INTO object_creators(object_id, job, executable) "
-                         "SELECT ?, id, applet FROM jobs WHERE id = ?", (object_id, ctx.job))
+                         "SELECT ?, id, executable FROM jobs WHERE id = ?", (object_id, ctx.job))
     add_copy(ctx, object_id, project, folder, name, tags, props)
     return object_id
 
@@ -166,6 +170,7 @@ def delete_copies(ctx: Context, container_id: str, object_ids: list[str]) -> Non
             ctx.conn.execute("DELETE FROM parts WHERE file_id = ?", (oid,))
             ctx.conn.execute("DELETE FROM transfers WHERE file_id = ?", (oid,))
             ctx.conn.execute("DELETE FROM applets WHERE id = ?", (oid,))
+            ctx.conn.execute("DELETE FROM workflows WHERE id = ?", (oid,))
             ctx.conn.execute("DELETE FROM object_creators WHERE object_id = ?", (oid,))
             ctx.conn.execute("DELETE FROM objects WHERE id = ?", (oid,))
     if removed:
@@ -225,20 +230,10 @@ def touch_copy(ctx: Context, object_id: str, container_id: str) -> None:
 # -- describe --------------------------------------------------------------------------------------------
 def describe_options(options: Any) -> tuple[set[str] | None, bool, set[str]]:
     """(fields asked for or None, defaultFields, old-style extras asked for); InvalidInput on bad options."""
-    if not isinstance(options, dict):
-        raise InvalidInput("The describe input is not a hash (JSON object)")
-    fields = options.get("fields")
-    if fields is not None:
-        if not isinstance(fields, dict):
-            raise InvalidInput('expected key "fields" of input to be a hash')
-        for key, value in fields.items():
-            if not isinstance(value, bool):
-                raise InvalidInput(f'expected key "fields.{key}" of input to be a boolean')
+    wanted, default_fields = validate.describe_fields(options)
     if "project" in options:
         validate.entity_id(options["project"], "project", {"project", "container"})
-    default_fields = validate.field(options, "defaultFields", bool, default=fields is None)
     extras = {k for k in OLD_STYLE_OPTIONS if validate.field(options, k, bool, default=False)}
-    wanted = None if fields is None else {k for k, v in fields.items() if v}
     return wanted, default_fields, extras
 
 
@@ -254,12 +249,14 @@ def describe_object(ctx: Context, object_id: str, container_id: str, options: di
         keys.update(DEFAULT_FIELDS[cls])
     out: dict[str, Any] = {}
     for key in (*DEFAULT_FIELDS[cls], *EXTRA_FIELDS[cls]):
-        if key in keys:
-            out[key] = _value(ctx, row, key)
+        if key in keys and (value := _value(ctx, row, key)) is not workflow_store.ABSENT:
+            out[key] = value
     return out
 
 
 def _value(ctx: Context, row: sqlite3.Row, key: str) -> Any:
+    if row["class"] == "workflow" and key in workflow_store.DESCRIBE_FIELDS:
+        return workflow_store.describe_value(ctx, row, key)
     if key == "project":
         return row["container_id"]
     if key in ("types", "links", "tags", "details", "properties"):

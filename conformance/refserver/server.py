@@ -17,7 +17,7 @@ from .limits import DEFAULT_SERVER_LIMITS, ServerLimits
 
 # The optional profiles this server implements every route of (schemas/routes.json): a run against the embedded
 # server claims them, so one route of theirs missing fails that run.
-CLAIMED_PROFILES = ("executables",)
+CLAIMED_PROFILES = ("executables", "workflows", "apps")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

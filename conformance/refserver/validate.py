@@ -135,3 +135,19 @@ def details_within_limits(value: Any, key: str = "details") -> Any:
 def _details_too_large(key: str, size: str) -> None:
     raise InvalidInput(f'key "{key}" of input is {size} bytes as JSON, more than the limit of '
                        f"{limits.MAX_DETAILS_BYTES} bytes")
+
+
+def describe_fields(options: Any) -> tuple[set[str] | None, bool]:
+    """(the fields asked for, or None without `fields`; defaultFields) of a describe input: a hash whose
+    `fields` maps names to booleans and whose `defaultFields` (a boolean) defaults to true without `fields`.
+    InvalidInput names the first malformed key."""
+    if not isinstance(options, dict):
+        raise InvalidInput("The describe input is not a hash (JSON object)")
+    fields = options.get("fields")   # null: as if absent
+    if fields is not None:
+        expect(isinstance(fields, dict), "fields", "a hash")
+        for key, value in fields.items():
+            if not isinstance(value, bool):
+                raise InvalidInput(f'expected key "fields.{key}" of input to be a boolean')
+    default_fields = field(options, "defaultFields", bool, default=fields is None)
+    return (None if fields is None else {k for k, v in fields.items() if v}), default_fields

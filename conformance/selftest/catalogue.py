@@ -211,6 +211,63 @@ CATALOGUE: tuple[Entry, ...] = (
       f"{C}semantics/applets/applets.yaml::applet-describe-run-spec-without-code"),
     E("job-token-reads-any-project", "job-token-cannot-see-bob-project",
       f"{C}semantics/jobs/token-scope.yaml::job-token-cannot-see-bob-project"),
+    # -- workflows, analyses, apps (faults/workflows.py; cases of profiles workflows and apps) -------------------
+    E("stale-edit-version-accepted", "stale-edit-version",
+      *(f"{C}semantics/workflows/edit-version.yaml::stale-edit-version-{m}-not-applied"
+        for m in ("add-stage", "update", "remove-stage", "move-stage", "update-stage-executable")),
+      f"{C}semantics/workflows/edit-version.yaml::stale-edit-version-is-invalid-state"),
+    E("edit-version-not-incremented", "bumps-edit-version or bump-twice",
+      *(f"{C}semantics/workflows/edit-version.yaml::{m}-bumps-edit-version"
+        for m in ("add-stage", "move-stage", "remove-stage", "update", "update-stage-executable")),
+      f"{C}semantics/workflows/edit-version.yaml::two-edits-bump-twice"),
+    # what a no-op edit answers is unobserved (dxpy sends none): the design's rule, SHOULD
+    E("no-op-edit-bumps-edit-version", "does-not-bump",
+      f"{C}semantics/workflows/edit-version.yaml::no-op-update-does-not-bump",
+      f"{C}semantics/workflows/edit-version.yaml::no-op-move-stage-does-not-bump", level="SHOULD"),
+    E("closed-workflow-editable", "closed-workflow-edit-refused",
+      f"{C}semantics/workflows/lifecycle.yaml::closed-workflow-edit-refused"),
+    E("run-values-lose-to-bindings", "analysis-run-value-overrides-binding",
+      f"{C}semantics/analyses/run.yaml::analysis-run-value-overrides-binding"),
+    E("workflow-inputs-dropped", "analysis-workflow-level-inputs or analysis-locked-workflow",
+      f"{C}semantics/analyses/run.yaml::analysis-workflow-level-inputs",
+      f"{C}semantics/analyses/run.yaml::analysis-locked-workflow-refuses-stage-inputs"),
+    E("stage-links-to-first-stage", "analysis-three-stage-chain",
+      f"{C}semantics/analyses/run.yaml::analysis-three-stage-chain"),
+    E("relative-stage-folder-at-root", "analysis-folders",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-folders-relative-and-absolute",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-folders-stage-folders-at-run",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-folders-run-folder"),
+    E("stage-folders-ignored", "analysis-folders-stage-folders-at-run",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-folders-stage-folders-at-run"),
+    E("analysis-done-despite-failed-stage", "analysis-failed-when-a-stage-failed or analysis-dependent-stage-fails",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-failed-when-a-stage-failed",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-dependent-stage-fails-with-its-producer"),
+    # the run-wide world fixture awaits its analysis until `await` gives up (60 s), and fails: no reruns
+    E("analysis-stuck-in-progress", "analysis-done-when-every-stage-done",
+      f"{C}semantics/analyses/lifecycle.yaml::analysis-done-when-every-stage-done", args=("--reruns", "0")),
+    E("analysis-output-without-workflow-outputs", "analysis-output-stage-keyed-and-workflow-outputs",
+      f"{C}semantics/analyses/run.yaml::analysis-output-stage-keyed-and-workflow-outputs"),
+    E("stage-job-without-analysis", "stage-job-names-its-analysis-and-stage",
+      f"{C}semantics/analyses/run.yaml::stage-job-names-its-analysis-and-stage"),
+    E("find-by-applet-misses-analyses", "find-executions-executable-applet-includes-analysis",
+      f"{C}semantics/analyses/search.yaml::find-executions-executable-applet-includes-analysis"),
+    # where "default" stays when a version is added or published is the design's reading: SHOULD
+    E("default-alias-is-newest-version", "default-stays-with-the-first-version or publish-without-make-default "
+      "or tag-default-is-refused",
+      f"{C}semantics/apps/aliases.yaml::default-stays-with-the-first-version",
+      f"{C}semantics/apps/aliases.yaml::publish-without-make-default-keeps-default",
+      f"{C}semantics/apps/aliases.yaml::tag-default-is-refused", level="SHOULD"),
+    E("unpublished-app-shown-to-others", "unpublished-app or unpublished-globalworkflow",
+      f"{C}semantics/apps/access.yaml::unpublished-app-is-hidden-from-others",
+      f"{C}semantics/apps/access.yaml::unpublished-app-does-not-run-for-others",
+      f"{C}auth/apps.yaml::unpublished-app-read-routes-by-stranger-refused",
+      f"{C}auth/apps.yaml::unpublished-globalworkflow-by-stranger-refused"),
+    E("publish-twice-accepted", "publish-twice",
+      f"{C}semantics/apps/lifecycle.yaml::publish-twice-is-invalid-state",
+      f"{C}semantics/apps/global-workflows.yaml::global-workflow-publish-twice"),
+    # that only developers edit is the design's (digest 7 names the developer routes, not who may call them)
+    E("non-developer-adds-developers", "non-developer-cannot-edit",
+      f"{C}semantics/apps/access.yaml::non-developer-cannot-edit", level="SHOULD"),
 )
 
 

@@ -277,3 +277,35 @@ def test_templated_and_wildcard_paths_are_checked(tmp_path):
         """)
     assert any("{nope} is not saved" in message for _, message in found)
     assert any("cannot read from '[?]'" in message for _, message in found)
+
+
+def test_await_stands_for_a_describe_until_the_execution_ended(tmp_path):
+    suite = load(tmp_path, """\
+        cases:
+          - id: c
+            title: t
+            steps:
+              - {route: /x, save: {job: $.a, analysis: $.b, j0: $.c, j1: $.d}}
+              - await: "{job}"
+              - {await: "{analysis}", eventually: {timeout: 5}}
+              - {await: "{j{i}}", repeat: 2}
+        """)
+    steps = suite.cases[0].steps[1:]
+    assert [s.route for s in steps] == ["/{job}/describe", "/{analysis}/describe", "/{j0}/describe", "/{j1}/describe"]
+    assert all(s.body == {"fields": {"state": True}} for s in steps)
+    assert all(s.expect.values == {"$.state": {"$in": ["done", "failed", "terminated"]}} for s in steps)
+    assert all(s.expect.status == (200,) for s in steps)
+    assert [(s.eventually.timeout, s.eventually.interval) for s in steps] == [(60, 0.2), (5, 0.2), (60, 0.2),
+                                                                               (60, 0.2)]
+    assert [s.name for s in steps] == ["wait until {job} ends", "wait until {analysis} ends", "wait until {j0} ends",
+                                       "wait until {j1} ends"]
+    assert [s.location.line for s in steps] == [7, 8, 9, 9]
+
+
+def test_await_takes_no_route_body_or_expect(tmp_path):
+    for extra in ('route: /x', 'body: {}', 'expect: {status: 200}', 'save: {a: $.id}'):
+        found = errors(tmp_path, f"""\
+            cases:
+              - {{id: c, title: t, steps: [{{await: "{{job}}", {extra}}}]}}
+            """)
+        assert found and all(line == 3 for line, _ in found), (extra, found)

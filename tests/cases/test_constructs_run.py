@@ -78,3 +78,40 @@ def test_a_download_that_is_not_the_generated_bytes_fails(refserver, suite, want
     with session_for(refserver.url, suite) as session:
         result = run_case(session, case)
     assert result.outcome == Outcome.FAILED and words in result.message, result.message
+
+
+def test_await_waits_for_the_job_on_the_reference_server(refserver):
+    suite = load_suite([DATA / "good" / "executions.yaml"], base=DATA)
+    with session_for(refserver.url, suite) as session:
+        result = run_case(session, suite.cases[0])
+    assert result.outcome == Outcome.PASSED, result.message
+    polls = [e for e in result.exchanges if e.request.path.endswith("/describe")]
+    assert polls[-2].response.json["state"] == "done" and polls[-2].request.json == {"fields": {"state": True}}
+
+
+NEVER_ENDS = """
+defaults: {area: semantics, topic: executions, level: MUST, profile: executables, source: tests}
+cases:
+  - id: await-gives-up
+    title: a job waiting on an open record never ends
+    steps:
+      - {route: /project/new, body: {name: "{run_prefix}-never"}, save: {project: $.id}}
+      - {route: /record/new, body: {project: "{project}"}, save: {gate: $.id}}
+      - route: /applet/new
+        body: {project: "{project}", dxapi: "1.0.0", runSpec: {interpreter: bash, code: "main() {\\n  true\\n}\\n"}}
+        save: {applet: $.id}
+      - {route: "/{applet}/run", body: {project: "{project}", input: {}, dependsOn: ["{gate}"]}, save: {job: $.id}}
+      - {await: "{job}", eventually: {timeout: 1}}
+    finally:
+      - {route: "/{project}/destroy", body: {terminateJobs: true}}
+"""
+
+
+def test_await_fails_when_the_execution_does_not_end_in_time(refserver, tmp_path):
+    from tests.engine.runner_support import write_suite
+
+    suite = write_suite(tmp_path, NEVER_ENDS)
+    with session_for(refserver.url, suite) as session:
+        result = run_case(session, suite.cases[0])
+    assert result.outcome == Outcome.FAILED and "$.state" in result.message, result.message
+    assert "waiting_on_input" in result.message

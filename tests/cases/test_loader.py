@@ -31,7 +31,7 @@ def test_the_meta_schema_is_a_valid_draft_2020_12_schema():
 def test_good_files_load_with_uids_defaults_and_fixtures(suite):
     uids = [case.uid for case in suite.cases]
     assert "good/files-lifecycle.yaml::close-moves-to-closed" in uids
-    assert len(uids) == len(set(uids)) == 12  # 10 cases + for-each.yaml expanded over 2 routes
+    assert len(uids) == len(set(uids)) == 13  # 11 cases + for-each.yaml expanded over 2 routes
     close = next(c for c in suite.cases if c.id == "close-moves-to-closed")
     assert (close.area, close.topic, close.level, close.profile) == (Area.SEMANTICS, "lifecycle", Level.MUST, "core")
     written = (GOOD / "files-lifecycle.yaml").read_text().splitlines()
@@ -157,8 +157,9 @@ def test_route_or_fetch_is_required_and_exclusive(tmp_path):
     with pytest.raises(CaseLoadError) as raised:
         load_suite([tmp_path])
     found = {(e.line, e.message) for e in raised.value.errors}
-    assert (6, "a step needs `route` (an API call) or `fetch` (a URL the server gave)") in found
-    assert (8, "a step has `route` or `fetch`, not both") in found
+    assert (6, "a step needs `route` (an API call), `fetch` (a URL the server gave) or `await` (an execution to "
+               "wait for)") in found
+    assert (8, "a step has one of `route`, `fetch` or `await`, not route and fetch") in found
 
 
 def test_empty_and_unreadable_files(tmp_path):

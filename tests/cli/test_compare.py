@@ -308,15 +308,15 @@ def test_profiles_per_run_and_not_implemented_cells(three) -> None:
     for run in data["runs"]:
         assert run["profiles"]["core"] == "claimed"
         assert run["profiles"]["executables"] == "claimed"   # the embedded server implements it
-        assert run["profiles"]["workflows"] == "not-implemented"
+        assert run["profiles"]["databases"] == "not-implemented"
     shown = page.find(data_col="profiles")
     assert len(shown) == 3 and all(text.startswith("claimed: core") and "not implemented: " in text
-                                   and "workflows" in text for text in shown)
+                                   and "databases" in text for text in shown)
 
     def cells(row: str) -> list[tuple[str, str]]:
         return [(cell["data-verdict"], text) for _, cell, text in page.cells if cell.get("data-row") == row]
 
-    assert cells("profile:workflows MUST") == [("not implemented", "not implemented")] * 3
-    assert data["headline"]["workflows MUST"][0]["score"] is None
-    assert cells("route:/workflow-xxxx/run") == [("not implemented", "not implemented")] * 3
+    assert cells("profile:databases MUST") == [("not implemented", "not implemented")] * 3
+    assert data["headline"]["databases MUST"][0]["score"] is None
+    assert cells("route:/dbcluster/new") == [("not implemented", "not implemented")] * 3
     assert all("%" in text for _, text in cells("profile:core MUST"))

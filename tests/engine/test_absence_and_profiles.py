@@ -59,23 +59,26 @@ def test_the_method_name_is_replaced_as_a_whole_word_only() -> None:
                           "/applet/dxconformNoSuchMethod") is None
 
 
-def test_probe_of_the_reference_server_finds_core_and_executables_and_nothing_else() -> None:
+def test_probe_of_the_reference_server_finds_core_executables_workflows_apps_and_nothing_else() -> None:
     spec = load_spec()
     with RefServer() as server, Transport(server.url, {"alice": server.token("alice")}) as transport:
-        statuses, _ = probe_profiles(transport, spec, ["executables", "workflows"], "dxc-probetest")
+        statuses, _ = probe_profiles(transport, spec, ["executables", "workflows", "databases"], "dxc-probetest")
         projects = server.app.db.conn.execute(
             "SELECT COUNT(*) FROM containers WHERE name LIKE 'dxc-probetest%'").fetchone()[0]
     assert statuses["core"].status == "claimed" and not statuses["core"].missing
     assert statuses["core"].claim_result().outcome == Outcome.PASSED
-    # The server has every probed route of executables (applets, jobs, execution searches) ...
-    assert statuses["executables"].claim_result().outcome == Outcome.PASSED
-    assert not statuses["executables"].missing
-    # ... and none of workflows: claiming it fails, naming the claim.
-    workflows = statuses["workflows"]
-    assert workflows.claimed and workflows.missing
-    result = workflows.claim_result()
-    assert result.outcome == Outcome.FAILED and "claims profile workflows" in result.message
-    for name in ("apps", "databases", "misc", "notifications", "orgs-users", "projects-admin"):
+    # The server has every probed route of executables and workflows ...
+    for name in ("executables", "workflows"):
+        assert statuses[name].claim_result().outcome == Outcome.PASSED, name
+        assert not statuses[name].missing, name
+    # ... apps is there unclaimed (detected) ...
+    assert statuses["apps"].status == "detected" and statuses["apps"].claim_result() is None
+    # ... and none of databases: claiming it fails, naming the claim.
+    databases = statuses["databases"]
+    assert databases.claimed and databases.missing
+    result = databases.claim_result()
+    assert result.outcome == Outcome.FAILED and "claims profile databases" in result.message
+    for name in ("misc", "notifications", "orgs-users", "projects-admin"):
         assert statuses[name].status == NOT_IMPLEMENTED and statuses[name].claim_result() is None, name
     # projects-admin's routes were probed on a project made for the probe, and that project is gone again.
     assert all(p.path.startswith("/project-") for p in statuses["projects-admin"].probes)

@@ -33,9 +33,9 @@ def test_rules_that_do_not_apply_to_an_answer_say_so() -> None:
 
 
 def test_rules_that_apply_are_counted_as_applied() -> None:
-    body = {"id": "app-B0000000000000000000000Q", "created": 1_700_000_000_000}
+    body = {"id": "database-B0000000000000000000000Q", "created": 1_700_000_000_000}
     # No output schema for this route: timestamps are found by their well-known keys.
-    checked = _run(exchange("/app-B0000000000000000000000Q/describe", 200, body), "/app-xxxx/describe")
+    checked = _run(exchange("/database-B0000000000000000000000Q/describe", 200, body), "/database-xxxx/describe")
     assert {"timestamp_plausible", "strict_int", "strict_id_alphabet"} <= set(checked.applied)
     checked = _run(exchange("/system/whoami", 503, {"error": {"type": "ServiceUnavailable", "message": "x"}}),
                    "/system/whoami")

@@ -251,22 +251,22 @@ cases:
 
 
 OPTIONAL = """
-defaults: {area: semantics, topic: workflows, level: MUST, source: tests/engine}
+defaults: {area: semantics, topic: databases, level: MUST, source: tests/engine}
 cases:
-  - id: new-workflow
-    title: a workflow can be made
-    profile: workflows
+  - id: new-dbcluster
+    title: a database cluster can be made
+    profile: databases
     steps:
-      - route: /workflow/new
+      - route: /dbcluster/new
         body: {project: project-B0000000000000000000000Q}
-  - id: new-workflow-core
+  - id: new-dbcluster-core
     title: the same, claimed core
     steps:
-      - route: /workflow/new
+      - route: /dbcluster/new
         body: {project: project-B0000000000000000000000Q}
   - id: optional-but-wrong
     title: an optional case failing on a core route
-    profile: workflows
+    profile: databases
     steps:
       - route: /system/whoami
         expect: {status: 201}
@@ -277,17 +277,17 @@ def test_an_optional_route_the_server_lacks_is_unsupported_but_never_for_core(tm
     suite = write_suite(tmp_path, OPTIONAL)
     with session_for(refserver.url, suite) as session:
         outcomes = {case.id: run_case(session, case) for case in suite.cases}
-    assert outcomes["new-workflow"].outcome == Outcome.UNSUPPORTED
-    assert "does not have this route" in outcomes["new-workflow"].message
-    assert "dxconformNoSuchMethod" in outcomes["new-workflow"].message   # the control it was told apart by
-    assert outcomes["new-workflow-core"].outcome == Outcome.FAILED
+    assert outcomes["new-dbcluster"].outcome == Outcome.UNSUPPORTED
+    assert "does not have this route" in outcomes["new-dbcluster"].message
+    assert "dxconformNoSuchMethod" in outcomes["new-dbcluster"].message   # the control it was told apart by
+    assert outcomes["new-dbcluster-core"].outcome == Outcome.FAILED
     assert outcomes["optional-but-wrong"].outcome == Outcome.FAILED
 
 
 def test_unselected_profiles_are_skipped(tmp_path, refserver):
     suite = write_suite(tmp_path, OPTIONAL)
-    with session_for(refserver.url, suite, profiles=frozenset({"databases"})) as session:
-        result = run_case(session, case_of(suite, "new-workflow"))
+    with session_for(refserver.url, suite, profiles=frozenset({"apps"})) as session:
+        result = run_case(session, case_of(suite, "new-dbcluster"))
         core = run_case(session, case_of(suite, "optional-but-wrong"))
     assert result.outcome == Outcome.SKIPPED and "not selected" in result.message
     assert core.outcome == Outcome.SKIPPED
@@ -341,3 +341,32 @@ cases:
         result = run_case(session, suite.cases[0])
     assert result.outcome == Outcome.FAILED
     assert "schema methods/file-xxxx/describe.json#/$defs/output" in result.message
+
+
+RERUN_NAMES = HEADER + """
+cases:
+  - id: global-name
+    title: an app named after the case, then a step that fails
+    steps:
+      - {route: /project/new, body: {name: "{run_prefix}-{case_id}"}, save: {project: $.id}}
+      - route: /applet/new
+        body: {project: "{project}", dxapi: "1.0.0", runSpec: {interpreter: bash, code: "main() {\\n  true\\n}\\n"}}
+        save: {applet: $.id}
+      - {route: /app/new, body: {applet: "{applet}", name: "{run_prefix}-{case_id}", version: "1.0.0"}}
+      - {route: /system/whoami, expect: {status: 201}}
+    finally:
+      - {route: "/{project}/destroy"}
+"""
+
+
+def test_a_rerun_names_what_it_makes_apart_from_the_first_attempt(tmp_path, refserver):
+    """App names are global and stay taken after delete: attempt 1 gets case_id "<id>-r1", so a rerun fails
+    where the first attempt failed, not on the name the first attempt took."""
+    suite = write_suite(tmp_path, RERUN_NAMES)
+    with session_for(refserver.url, suite) as session:
+        assert session.builtin_values("a b", 0)["case_id"] == "a-b"
+        assert session.builtin_values("a b", 2)["case_id"] == "a-b-r2"
+        first = run_case(session, suite.cases[0])
+        again = run_case(session, suite.cases[0], attempt=1)
+    for result in (first, again):
+        assert result.outcome == Outcome.FAILED and "status 200, expected 201" in result.message, result.message

@@ -133,3 +133,37 @@ def test_without_a_project_the_run_makes_its_own_work_project_and_destroys_it(tm
     assert any(e.request.path == "/record/new" for e in first.exchanges)
     assert not any(e.request.path == "/record/new" for e in second.exchanges)
     assert client.call(f"/{work}/describe").status == 404
+
+
+APPS = """
+defaults: {area: semantics, topic: hygiene, level: MUST, source: tests/engine}
+cases:
+  - id: make-apps
+    title: an app made from an applet, and one the case deletes itself
+    steps:
+      - route: /project/new
+        body: {name: "{run_prefix}-apps"}
+        save: {project: $.id}
+      - route: /applet/new
+        body: {project: "{project}", dxapi: "1.0.0", runSpec: {interpreter: bash, code: "main() {\\n  true\\n}\\n"}}
+        save: {applet: $.id}
+      - route: /app/new
+        body: {applet: "{applet}", name: "{run_prefix}-kept", version: "1.0.0"}
+        save: {kept: $.id}
+      - route: /app/new
+        body: {applet: "{applet}", name: "{run_prefix}-gone", version: "1.0.0"}
+        save: {gone: $.id}
+      - route: /{gone}/delete
+"""
+
+
+def test_cleanup_deletes_the_apps_the_run_made(tmp_path, refserver, client):
+    suite = write_suite(tmp_path, APPS)
+    with session_for(refserver.url, suite) as session:
+        result = run_case(session, suite.cases[0])
+        assert result.outcome == Outcome.PASSED, result.message
+        made = list(session.tracker.snapshot()["global_objects"])
+    assert len(made) == 1 and made[0].startswith("app-")
+    assert client.ok(f"/{made[0]}/describe", {})["deleted"] is True
+    assert session.cleanup_report.failed == []
+    assert made[0] in session.cleanup_report.removed

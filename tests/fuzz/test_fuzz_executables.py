@@ -69,7 +69,7 @@ def test_the_executables_routes_are_in_the_fuzz_plan_only_with_their_profile():
     assert fuzzed_profiles({}) == ("core",)
     assert fuzzed_profiles({"executables": status[NOT_IMPLEMENTED]}) == ("core",)
     assert fuzzed_profiles({"executables": status[DETECTED]}) == ("core", "executables")
-    assert fuzzed_profiles({"executables": status[CLAIMED], "apps": status[DETECTED]}) == ("core", "executables")
+    assert fuzzed_profiles({"executables": status[CLAIMED], "orgs-users": status[DETECTED]}) == ("core", "executables")
 
 
 def _collected_fuzz_items(tmp_path: Path, *args: str) -> list[str]:
@@ -101,7 +101,7 @@ def test_an_executables_item_is_unsupported_when_the_server_lacks_the_profile():
 def test_without_a_profile_list_the_run_fuzzes_the_profiles_the_server_has(refserver):
     report = run_fuzz(FuzzConfig(refserver.url, refserver.settings.users, examples=1, modes=("stateful",),
                                  seed=3))
-    assert report.profiles == ["core", "executables"]
+    assert report.profiles == ["apps", "core", "executables", "workflows"]
     core_only = run_fuzz(FuzzConfig(refserver.url, refserver.settings.users, examples=1, modes=("stateful",),
                                     seed=3, profiles=("core",)))
     assert core_only.profiles == ["core"]

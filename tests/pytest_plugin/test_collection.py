@@ -34,13 +34,13 @@ def test_m_selects_by_area_level_and_profile(tmp_path: Path) -> None:
     should = collected([str(TINY_CASES), "-m", "SHOULD"], tmp_path)
     assert [line.rsplit("::", 1)[1] for line in should] == ["get-refused"]
     optional = collected([str(TINY_CASES), "-m", "not profile_core"], tmp_path)
-    assert [line.rsplit("::", 1)[1] for line in optional] == ["workflow-new-optional"]
+    assert [line.rsplit("::", 1)[1] for line in optional] == ["dbcluster-new-optional"]
 
 
 def test_profile_option_deselects_other_optional_profiles(tmp_path: Path) -> None:
     ids = collected([str(TINY_CASES), "--dx-profile", "orgs-users"], tmp_path)
     names = [line.rsplit("::", 1)[1] for line in ids]
-    assert "workflow-new-optional" not in names and "whoami-names-a-user" in names
+    assert "dbcluster-new-optional" not in names and "whoami-names-a-user" in names
 
 
 def test_a_broken_case_file_fails_collection_with_file_and_line(tmp_path: Path) -> None:

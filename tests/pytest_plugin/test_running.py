@@ -31,8 +31,8 @@ def test_tiny_suite_passes_and_optional_profile_is_unsupported(refserver, tmp_pa
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert_valid_results(document)
     cases = cases_of(document)
-    assert cases["cases/tiny.yaml::workflow-new-optional"]["outcome"] == "unsupported"
-    assert {r["outcome"] for i, r in cases.items() if "workflow" not in i} == {"passed"}
+    assert cases["cases/tiny.yaml::dbcluster-new-optional"]["outcome"] == "unsupported"
+    assert {r["outcome"] for i, r in cases.items() if "dbcluster" not in i} == {"passed"}
     assert document["summary"]["unsupported"] == 1 and document["summary"]["skipped"] == 0
     assert document["server"] == {"url": refserver.url, "embedded": False}
     checks = [r for r in document["results"] if r["kind"] == "check"]

@@ -115,3 +115,21 @@ def test_a_zero_timeout_policy_is_a_short_limit_not_none(client, project):
     job = client.ok(f"/{zero}/run", {"project": project, "input": {}})["id"]
     described = wait_state(client, job, {"done", "failed", "terminated"})
     assert described["state"] == "failed" and described["failureReason"] == "JobTimeoutExceeded"
+
+
+@pytest.mark.parametrize("body", [
+    {"batchInput": {"n": [1]}, "files": [True]}, {"batchInput": {"n": [1]}, "files": ["file-B0000000000000000000000B"]},
+    {"batchInput": {"n": [1]}, "files": "x"}, {"batchInput": {"n": 1}}, {"batchInput": {"n": [1], "m": [1, 2]}},
+    {"batchInput": {"n": ["one"]}}, {"batchInput": {"n": [1]}, "instanceTypes": {}},
+])
+def test_validate_batch_refuses_malformed_input(client, project, body):
+    applet = new_applet(client, project, inputSpec=[{"name": "n", "class": "int"}, {"name": "m", "class": "int",
+                                                                                  "optional": True}])
+    client.expect_error(f"/{applet}/validateBatch", body, "InvalidInput", 422)
+
+
+def test_validate_batch_expands_rows_with_the_common_input(client, project):
+    applet = new_applet(client, project, inputSpec=[{"name": "n", "class": "int"}, {"name": "m", "class": "int"}])
+    answer = client.ok(f"/{applet}/validateBatch", {"batchInput": {"n": [1, 2]}, "commonInput": {"m": 9},
+                                                     "files": [{"$dnanexus_link": "file-B0000000000000000000000B"}]})
+    assert answer == {"expandedBatch": [{"m": 9, "n": 1}, {"m": 9, "n": 2}]}

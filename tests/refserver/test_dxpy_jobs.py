@@ -9,41 +9,22 @@ Each test works in a fresh project of alice; waits poll every 0.1 s instead of d
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from conformance.refserver.pytest_fixture import DXServer, running_dx_server, set_dxpy_project
+from conformance.refserver.pytest_fixture import DXServer
 
+from .dxpy_module import dxpy_fixtures
 from .job_support import kill_marked, new_marker, processes_with, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60),
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="jobs need Linux /proc")]
 
+server_fixture, dx_fixture, project_fixture = dxpy_fixtures()
+
 WAIT = {"interval": 0.1, "timeout": 30}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[DXServer]:
-    with running_dx_server() as running:
-        yield running
-
-
-@pytest.fixture()
-def dx(server: DXServer) -> ModuleType:
-    import dxpy
-
-    return dxpy
-
-
-@pytest.fixture()
-def project(dx: ModuleType) -> str:
-    """A fresh project of alice, also dxpy's workspace and project context."""
-    project_id = dx.api.project_new({"name": "jobs"})["id"]
-    set_dxpy_project(dx, project_id)
-    return project_id
 
 
 def new_applet(dx: ModuleType, project: str, code: str, interpreter: str = "bash", name: str = "applet",

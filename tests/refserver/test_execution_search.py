@@ -42,10 +42,12 @@ def refserver() -> Iterator[RefServer]:
 
 
 class Jobs:
-    """Inserts job rows straight into the server's store."""
+    """Inserts job rows straight into the server's store, on its handler thread (between requests: the job
+    service's clock writes to the same connection while jobs are going)."""
 
     def __init__(self, server: RefServer):
         self.db = server.app.db
+        self.handlers = server.app.handlers
         self.clock = T0
 
     def add(self, project: str, *, name: str = "adder", state: str = "done", applet: str | None = None,
@@ -55,15 +57,20 @@ class Jobs:
         job = new_id("job")
         self.clock += 1000
         created = self.clock if created is None else created
+        self.handlers.submit(self._insert, job, name, state, applet, project, launched_by, parent, origin, root,
+                             created, modified, tags, properties).result(timeout=10)
+        return job
+
+    def _insert(self, job, name, state, applet, project, launched_by, parent, origin, root, created, modified, tags,
+                properties) -> None:
         with self.db.transaction() as conn:
             conn.execute(
-                "INSERT INTO jobs(id, seq, name, state, function, applet, project, folder, workspace, launched_by, "
+                "INSERT INTO jobs(id, seq, name, state, function, executable, project, folder, workspace, launched_by, "
                 "parent_job, origin_job, root_execution, created, modified, run_input, original_input, tags, "
                 "properties) VALUES (?, ?, ?, ?, 'main', ?, ?, '/', ?, ?, ?, ?, ?, ?, ?, '{}', '{}', ?, ?)",
                 (job, self.db.next_seq("jobs"), name, state, applet or "applet-" + "B" * 24, project,
                  new_id("container"), launched_by, parent, origin or job, root or origin or job, created,
                  created if modified is None else modified, dumps(tags or []), dumps(properties or {})))
-        return job
 
     def many(self, project: str, count: int, **fields: Any) -> list[str]:
         return [self.add(project, **fields) for _ in range(count)]

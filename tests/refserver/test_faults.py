@@ -474,11 +474,12 @@ STALLING = {"hangs-on-whoami"}
 
 def faults_of_this_module() -> set[str]:
     """The faults of the catalogue; the fuzzing faults (faults/fuzz.py) are tested by tests/fuzz."""
-    # differential mode's faults are tested in tests/differential, applets' and jobs' in test_faults_executables.py
-    from conformance.refserver.faults import DIFF_FAULTS, EXECUTABLE_FAULTS
+    # differential mode's faults are tested in tests/differential, applets' and jobs' in test_faults_executables.py,
+    # workflows', analyses' and apps' in test_faults_workflows.py
+    from conformance.refserver.faults import DIFF_FAULTS, EXECUTABLE_FAULTS, WORKFLOW_FAULTS
 
     fuzz_module = "conformance.refserver.faults.fuzz"
-    return {name for name, f in FAULTS.items() if name not in DIFF_FAULTS | EXECUTABLE_FAULTS
+    return {name for name, f in FAULTS.items() if name not in DIFF_FAULTS | EXECUTABLE_FAULTS | WORKFLOW_FAULTS
             and not any(getattr(fn, "__module__", "") == fuzz_module for fn in (f.wrap, f.request, f.response))}
 
 

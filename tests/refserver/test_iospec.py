@@ -153,6 +153,7 @@ def test_not_links(value):
     (jbor(index=0), (JOB, "out", 0, None)),
     (jbor(index=3, metadata="name"), (JOB, "out", 3, "name")),
     (BARE, (JOB, "out", None, None)),
+    ({"$dnanexus_link": {"analysis": "analysis-" + "B" * 24, "field": "s.x"}}, ("analysis-" + "B" * 24, "s.x", None, None)),
 ])
 def test_jbors(value, parts):
     assert iospec.is_jbor(value) and iospec.jbor_parts(value) == parts
@@ -163,7 +164,8 @@ def test_jbors(value, parts):
     {"job": JOB, "field": "out", "index": 0},  # the bare form has exactly two keys
     {"$dnanexus_link": {"job": JOB}}, {"$dnanexus_link": {"job": FILE, "field": "x"}},
     jbor(field=""), jbor(field=3), jbor(index=-1), jbor(index=True), jbor(index=1.0), jbor(metadata=""),
-    jbor(other=1), {"$dnanexus_link": {"analysis": "analysis-" + "B" * 24, "field": "x"}},
+    jbor(other=1), {"$dnanexus_link": {"analysis": JOB, "field": "x"}}, {"analysis": "analysis-" + "B" * 24, "field": "x"},
+    {"$dnanexus_link": {"analysis": "analysis-" + "B" * 24, "job": JOB, "field": "x"}},
     {"$dnanexus_link": {"job": JOB, "field": "x"}, "y": 1}, {"job": "job-1", "field": "x"}, link(FILE), "job",
 ])
 def test_not_jbors(value):

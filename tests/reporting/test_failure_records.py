@@ -219,12 +219,14 @@ def test_reruns_and_the_gate_keep_the_reported_attempts_record() -> None:
     first = Failure(FailurePhase.STEP, step=1, exchange_index=0, error="")
     last = Failure(FailurePhase.STEP, step=2, exchange_index=0)
     runs = iter([_attempt(Outcome.FAILED, first), _attempt(Outcome.FAILED, last)])
-    final, attempts = run_with_reruns(lambda: next(runs), 1)
+    numbers: list[int] = []
+    final, attempts = run_with_reruns(lambda attempt: numbers.append(attempt) or next(runs), 1)
+    assert numbers == [0, 1]   # each attempt knows its number (engine: case_id "<id>-r<n>" on a rerun)
     assert final.failure == last and "the same in all 2 attempts" in final.message
     assert [a.get("failure", {}).get("step") for a in attempts_json(attempts)] == [1, 2]
     # A flaky case passed in the end: no failure of its own; its failed attempt keeps one.
     runs = iter([_attempt(Outcome.FAILED, first), _attempt(Outcome.PASSED)])
-    flaky, attempts = run_with_reruns(lambda: next(runs), 1)
+    flaky, attempts = run_with_reruns(lambda _attempt: next(runs), 1)
     assert flaky.outcome == Outcome.FLAKY and flaky.failure is None
     assert attempts_json(attempts)[0]["failure"] == first.to_json() and "failure" not in attempts_json(attempts)[1]
     # The gate turns a known failure into xfailed and keeps its record.

@@ -18,7 +18,9 @@ import pytest
 from ..suite.runs import Run, shared_clean_run, shared_run
 from .test_report_browser import NETWORK_OFF, chromium
 
-CLEAN_BUDGET = 300 * 1024
+# The clean report grows with the routes the server serves (its route and coverage tables hold a row per route
+# of the 208, with every field seen): 314 KB with the four profiles the embedded server claims (issue 19).
+CLEAN_BUDGET = 400 * 1024
 FAILING_BUDGET = 1024 * 1024
 FIRST_SCREEN = (1400, 1000)
 QUIET_MAX_LINES = 40

@@ -11,7 +11,8 @@ from conformance.spec import Spec, load_spec
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real_responses.json"
 RECORDINGS = json.loads(DATA.read_text(encoding="utf-8"))
-CORE = {r.route for r in load_spec().profile_routes("core")}
+# Every route the recordings can be judged on: the core ones, and the others that have an output schema.
+JUDGED = {r.route for r in load_spec().routes if r.profile == "core" or r.has_output_schema}
 # Errors about which keys are present, as opposed to the values under them.
 KEY_SET_KEYWORDS = {"required", "additionalProperties", "unevaluatedProperties", "propertyNames",
                     "dependentRequired"}
@@ -19,7 +20,7 @@ KEY_SET_KEYWORDS = {"required", "additionalProperties", "unevaluatedProperties",
 
 def _select(kind: str, *, errors: bool = False):
     return [pytest.param(r, id=r["name"]) for r in RECORDINGS
-            if r["kind"] == kind and (r["status"] >= 400) == errors and (errors or r["route"] in CORE)]
+            if r["kind"] == kind and (r["status"] >= 400) == errors and (errors or r["route"] in JUDGED)]
 
 
 def test_the_recordings_are_in_the_project_form() -> None:
@@ -28,6 +29,34 @@ def test_the_recordings_are_in_the_project_form() -> None:
         assert {"name", "route", "status", "kind", "source", "response", "notes"} <= set(r), r.get("name")
         assert r["kind"] in ("recorded", "hand-written-mock")
     assert _select("recorded") and _select("hand-written-mock") and _select("recorded", errors=True)
+
+
+def test_the_executable_recordings_are_judged() -> None:
+    judged = {r["route"] for r in RECORDINGS if r["kind"] == "recorded" and r["route"] in JUDGED}
+    assert {"/applet-xxxx/describe", "/job-xxxx/describe", "/workflow-xxxx/describe",
+            "/analysis-xxxx/describe"} <= judged
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("recording", [pytest.param(r, id=r["name"]) for r in RECORDINGS if "redactions" in r])
+def test_a_redacted_id_is_kept_as_a_placeholder_of_its_class(recording) -> None:
+    # The source had IDs cut short ('analysis-XXXX'); the kept form carries a well-formed placeholder of the same
+    # class instead, and says which, so the answer can be checked without pretending the IDs are real.
+    strings = set(_strings(recording["response"]))
+    for placeholder, redacted in recording["redactions"].items():
+        assert placeholder.split("-")[0] == redacted.split("-")[0]
+        assert len(placeholder.split("-", 1)[1]) == 24 and len(set(placeholder.split("-", 1)[1])) == 1
+        assert placeholder in strings and redacted not in strings
 
 
 def _wrap(fragment, pointer: str | None):

@@ -111,8 +111,10 @@ def test_a_run_leaves_pre_existing_data_intact_and_nothing_of_its_own(tmp_path):
         client = Client(server.url, server.settings.users)
         projects = seed(client)
         before = snapshot(client, projects)
+        # -n 2: two workers share the user's project, the harder case for hygiene (and half the time).
         run = dxconform_run(["--server", server.url, "--token", server.token("alice"),
-                             "--token2", server.token("bob"), "--project", projects["work"]], tmp_path / "out")
+                             "--token2", server.token("bob"), "--project", projects["work"], "-n", "2"],
+                            tmp_path / "out")
         after = snapshot(client, projects)
 
         # the run did its work

@@ -170,7 +170,7 @@ def _never_starts(steps):
 def _output_specs_hidden(ctx) -> dict[str, str]:
     """The applets of the jobs that may finish now, their spec without outputSpec (applet ID -> JSON)."""
     hidden = {}
-    for r in ctx.conn.execute("SELECT DISTINCT a.id, a.spec FROM applets a JOIN jobs j ON j.applet = a.id "
+    for r in ctx.conn.execute("SELECT DISTINCT a.id, a.spec FROM applets a JOIN jobs j ON j.executable = a.id "
                               "WHERE j.state IN ('running', 'waiting_on_output')"):
         spec = loads(r["spec"])
         if "outputSpec" in spec:

@@ -26,7 +26,8 @@ class Fault:
     # routes that stop being treated as nonce-accepting
     drop_nonce: bool = False
     # the job machinery: wraps the steps the server's job service takes on the store (job_service.Steps:
-    # advance, process_ended), for rules that show in how jobs move rather than in one route's answer
+    # advance, process_ended, settle_analyses), for rules that show in how jobs and analyses move rather than in
+    # one route's answer
     steps: Callable[[Any], Any] | None = None
     # authentication: which tokens are taken as `token_taken_as`'s instead of refused: "missing" (no
     # Authorization header), "unknown" (one that is not "Bearer <a configured user's token>")

@@ -41,7 +41,9 @@ def route(*routes: str, needs_auth: bool = True, input_mapping: bool = True, acc
 def load_all() -> dict[str, RouteSpec]:
     """Import every handler module (each registers its routes) and return the table."""
     from . import (  # noqa: F401
+        analyses,
         applets,
+        apps,
         dataobjects,
         execution_search,
         files,
@@ -52,6 +54,7 @@ def load_all() -> dict[str, RouteSpec]:
         search,
         system,
         users,
+        workflows,
     )
 
     return ROUTES

@@ -1,5 +1,5 @@
 """Methods every data object class shares: describe, tags, types, name, details, properties, visibility,
-listProjects (for file-xxxx and record-xxxx; applet-xxxx for those that leave content alone).
+listProjects (for file-xxxx, record-xxxx and workflow-xxxx; applet-xxxx for those that leave content alone).
 
 Permission rules (docs "Tags", "Properties", "Name", "Types", "Details and Links", "Visibility"): per-copy
 metadata (name, tags, properties) needs UPLOAD while the object is open and CONTRIBUTE once it is closed;
@@ -16,7 +16,7 @@ from ..db import dumps, loads
 from ..errors import InvalidInput, InvalidState
 from . import route
 
-CLASSES = ("file", "record")
+CLASSES = ("file", "record", "workflow")
 # Applets share the methods that do not change a closed object's content (digest 2.1: no close, types,
 # setDetails or setVisibility routes for applets).
 WITH_APPLETS = ("describe", "addTags", "removeTags", "rename", "setProperties", "getDetails", "listProjects")

@@ -1,4 +1,4 @@
-"""/system/findExecutions, /system/findJobs, /system/describeExecutions: searching and bulk-describing jobs.
+"""/system/findExecutions, findJobs, findAnalyses, describeExecutions: searching and bulk-describing executions.
 
 Visibility, as executions.visible_job decides it for /job-xxxx/describe: a job is visible to a caller
 (`ctx.member`: the user, or the job of a job token) holding any level on the job's project, and to the jobs of
@@ -10,8 +10,9 @@ skips nor repeats a job, also when jobs are created between pages (they land bef
 that is not a job the caller can see is refused with InvalidInput: it cannot be the `next` of an answer.
 `limit` is clamped to 1000 as for findDataObjects (query.limit).
 
-No analyses exist on this server (no workflows): `class: "analysis"` finds nothing, `parentAnalysis: null`
-matches every job and an analysis ID none, and an analysis ID in describeExecutions is ResourceNotFound.
+Analyses are executions too: both tables are searched as one (EXECUTIONS_SQL), newest first over one
+creation counter. `executable` finds an applet's jobs and the analyses with a stage running it (digest 6, live
+test); `parentAnalysis` is the analysis of a stage job (null: executions that are not stages).
 `includeRestarted` is checked and has no effect (jobs are never restarted here).
 Sources: digest EXECUTABLES §6, schemas/methods/system/{findExecutions,findJobs,describeExecutions}.json.
 """
@@ -21,10 +22,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import executions, query
+from .. import analyses, executions, query
 from ..context import Context
 from ..db import dumps
-from ..errors import DXError, InvalidInput, ResourceNotFound
+from ..errors import DXError, InvalidInput
 from ..ids import id_class
 from ..objects import CONTAINER_CLASSES
 from ..validate import entity_id
@@ -37,6 +38,13 @@ ANALYSIS_STATES = ("in_progress", "partially_failed", "done", "failed", "termina
 EXECUTION_STATES = frozenset(JOB_STATES + ANALYSIS_STATES)
 EXECUTION_CLASSES = frozenset({"job", "analysis"})
 JOB_CLASSES = frozenset({"job"})
+ANALYSIS_CLASSES = frozenset({"analysis"})
+# Jobs and analyses as one table `j` with the columns the filters and checks use (class says which).
+EXECUTIONS_SQL = (
+    "(SELECT id, seq, 'job' AS class, name, state, executable, project, launched_by, parent_job, origin_job,"
+    " root_execution, analysis AS parent_analysis, created, modified, tags, properties FROM jobs"
+    " UNION ALL SELECT id, seq, 'analysis', name, state, executable, project, launched_by, parent_job, NULL,"
+    " root_execution, NULL, created, modified, tags, properties FROM analyses)")
 # `launchedBy`: a user in handle form; `executable`: any executable's ID (only applets run here).
 USER_ID = re.compile(r"^user-[A-Za-z0-9._-]+$")
 EXECUTABLE_ID = re.compile(r"^(applet|app|workflow|globalworkflow)-.")
@@ -90,8 +98,10 @@ def _execution_filters(inp: dict, classes: frozenset[str]) -> tuple[list[str], l
     cls = inp.get("class")
     if cls is not None and cls not in classes:
         raise InvalidInput('expected key "class" of input to be ' + " or ".join(f'"{c}"' for c in sorted(classes)))
-    if cls == "analysis":
-        where.append("0")  # no analyses here
+    if cls is not None:
+        equals("j.class", cls)
+    elif len(classes) == 1:
+        equals("j.class", next(iter(classes)))
 
     ids = _id_list(inp, classes)
     if ids is not None:
@@ -111,7 +121,9 @@ def _execution_filters(inp: dict, classes: frozenset[str]) -> tuple[list[str], l
         if not isinstance(executable, str) or not EXECUTABLE_ID.match(executable):
             raise InvalidInput('expected key "executable" of input to be an applet, app, workflow or '
                                "globalworkflow ID")
-        equals("j.applet", executable)
+        where.append("(j.executable = ? OR (j.class = 'analysis' AND EXISTS (SELECT 1 FROM jobs s "
+                     "WHERE s.analysis = j.id AND s.executable = ?)))")
+        params += [executable, executable]
     # originJob and rootExecution: one ID, or a list of them (dx find jobs asks for the trees of a page of
     # root executions at once: dx.py find_executions).
     for key, column, classes_of in (("originJob", "j.origin_job", JOB_CLASSES),
@@ -131,9 +143,11 @@ def _execution_filters(inp: dict, classes: frozenset[str]) -> tuple[list[str], l
             where.append("j.parent_job IS NULL")
         else:
             equals("j.parent_job", entity_id(inp["parentJob"], "parentJob", JOB_CLASSES))
-    if inp.get("parentAnalysis") is not None:  # null matches every job: none has a parent analysis
-        entity_id(inp["parentAnalysis"], "parentAnalysis", frozenset({"analysis"}))
-        where.append("0")
+    if "parentAnalysis" in inp:  # null: executions that are not the stage of an analysis
+        if inp["parentAnalysis"] is None:
+            where.append("j.parent_analysis IS NULL")
+        else:
+            equals("j.parent_analysis", entity_id(inp["parentAnalysis"], "parentAnalysis", ANALYSIS_CLASSES))
 
     states = _states(inp)
     if states is not None:
@@ -158,10 +172,11 @@ def _starting_seq(ctx: Context, inp: dict) -> int | None:
     if start is None:
         return None
     visible, params = executions.visibility_sql(ctx)
-    row = ctx.conn.execute(f"SELECT j.seq FROM jobs j WHERE j.id = ? AND {visible}", (start[0], *params)).fetchone()
+    row = ctx.conn.execute(f"SELECT j.seq FROM {EXECUTIONS_SQL} j WHERE j.id = ? AND {visible}",
+                           (start[0], *params)).fetchone()
     if row is None:
-        raise InvalidInput('key "starting" of input is not the "next" value of an earlier answer (no job you '
-                           "can see has that ID)")
+        raise InvalidInput('key "starting" of input is not the "next" value of an earlier answer (no execution '
+                           "you can see has that ID)")
     return row["seq"]
 
 
@@ -176,14 +191,14 @@ def _find(ctx: Context, inp: dict, classes: frozenset[str]) -> dict:
         where.append("j.seq <= ?")
         params.append(start)
     visible, visible_params = executions.visibility_sql(ctx)
-    rows = ctx.conn.execute(f"SELECT j.* FROM jobs j WHERE {' AND '.join([visible, *where])} ORDER BY j.seq DESC",
-                            [*visible_params, *params])
+    rows = ctx.conn.execute(f"SELECT j.* FROM {EXECUTIONS_SQL} j WHERE {' AND '.join([visible, *where])} "
+                            "ORDER BY j.seq DESC", [*visible_params, *params])
     page, following = page_of(rows, checks, limit)
     results = []
     for row in page:
         result: dict[str, Any] = {"id": row["id"]}
         if describe is not None:
-            result["describe"] = executions.describe_job(ctx, row, describe)
+            result["describe"] = _describe(ctx, row["id"], describe)
         results.append(result)
     return {"results": results, "next": None if following is None else {"id": following["id"]}}
 
@@ -197,6 +212,19 @@ def find_executions(ctx: Context, inp: dict) -> dict:
 def find_jobs(ctx: Context, inp: dict) -> dict:
     """findExecutions of jobs only: `class` may only be "job", `id` only job IDs."""
     return _find(ctx, inp, JOB_CLASSES)
+
+
+@route("/system/findAnalyses")
+def find_analyses(ctx: Context, inp: dict) -> dict:
+    """findExecutions of analyses only: `class` may only be "analysis", `id` only analysis IDs."""
+    return _find(ctx, inp, ANALYSIS_CLASSES)
+
+
+def _describe(ctx: Context, execution: str, options: dict) -> dict:
+    """The describe of a job or analysis the caller may see (ResourceNotFound otherwise)."""
+    if id_class(execution) == "analysis":
+        return analyses.describe_analysis(ctx, analyses.visible_analysis(ctx, execution), options)
+    return executions.describe_job(ctx, executions.visible_job(ctx, execution), options)
 
 
 # -- describeExecutions ----------------------------------------------------------------------------------
@@ -233,10 +261,7 @@ def describe_executions(ctx: Context, inp: dict) -> dict:
     results = []
     for execution, options in items:
         try:
-            if id_class(execution) != "job":  # no analyses here
-                raise ResourceNotFound(f"The entity {execution} could not be found")
-            row = executions.visible_job(ctx, execution)
-            results.append({"describe": executions.describe_job(ctx, row, options)})
+            results.append({"describe": _describe(ctx, execution, options)})
         except InvalidInput:
             raise
         except DXError as exc:

@@ -1,4 +1,5 @@
-"""Jobs: /job/new (subjobs), /job-xxxx/describe, terminate, tags, properties, update, getLog, getIdentityToken.
+"""Jobs: /job/new (subjobs), /job-xxxx/describe, terminate, tags, properties, update, getLog, getIdentityToken;
+the tags and properties of analyses too (the same rules: executions.edit_tags, set_properties).
 
 The rules live in executions.py (EXECUTABLES-DIGEST 4); this module reads inputs and hands them over.
 """
@@ -33,19 +34,19 @@ def terminate(ctx: Context, inp: dict) -> dict[str, str]:
     return {"id": ctx.subject}
 
 
-@route("/job-xxxx/addTags")
+@route("/job-xxxx/addTags", "/analysis-xxxx/addTags")
 def add_tags(ctx: Context, inp: dict) -> dict[str, str]:
     executions.edit_tags(ctx, ctx.subject, metadata.tags(validate.field(inp, "tags", list, required=True)), True)
     return {"id": ctx.subject}
 
 
-@route("/job-xxxx/removeTags")
+@route("/job-xxxx/removeTags", "/analysis-xxxx/removeTags")
 def remove_tags(ctx: Context, inp: dict) -> dict[str, str]:
     executions.edit_tags(ctx, ctx.subject, metadata.tags(validate.field(inp, "tags", list, required=True)), False)
     return {"id": ctx.subject}
 
 
-@route("/job-xxxx/setProperties")
+@route("/job-xxxx/setProperties", "/analysis-xxxx/setProperties")
 def set_properties(ctx: Context, inp: dict) -> dict[str, str]:
     changes = metadata.properties(validate.field(inp, "properties", dict, required=True), allow_null=True)
     executions.set_properties(ctx, ctx.subject, changes)
