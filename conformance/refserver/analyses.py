@@ -340,15 +340,6 @@ def analysis_row(ctx: Context, analysis_id: str) -> sqlite3.Row:
     return row
 
 
-def _set_state(ctx: Context, row: sqlite3.Row, state: str, **columns: Any) -> None:
-    transitions = loads(row["state_transitions"])
-    at = max([ctx.now] + [t["setAt"] for t in transitions])
-    transitions.append({"newState": state, "setAt": at})
-    columns.update(state=state, state_transitions=dumps(transitions), modified=at)
-    names = ", ".join(f"{k} = ?" for k in columns)
-    ctx.conn.execute(f"UPDATE analyses SET {names} WHERE id = ?", (*columns.values(), row["id"]))
-
-
 def _stage_jobs(ctx: Context, row: sqlite3.Row) -> list[sqlite3.Row]:
     ids = [s["execution"] for s in loads(row["stages"])]
     found = {r["id"]: r for r in ctx.conn.execute("SELECT * FROM jobs WHERE analysis = ?", (row["id"],))}
@@ -386,18 +377,18 @@ def _follow_stages(ctx: Context, row: sqlite3.Row) -> None:
     all_ended = all(s in ENDED for s in states)
     if row["state"] == "terminating":
         if all_ended:
-            _set_state(ctx, row, "terminated")
+            executions.set_execution_state(ctx, row, "terminated")
         return
     if all_ended:
         if failed:
-            _set_state(ctx, row, "failed", failure=dumps(_failure(failed[0])))
+            executions.set_execution_state(ctx, row, "failed", failure=dumps(_failure(failed[0])))
         elif any(s == "terminated" for s in states):
-            _set_state(ctx, row, "terminated")
+            executions.set_execution_state(ctx, row, "terminated")
         else:
-            _set_state(ctx, row, "done", output=dumps(_output(ctx, row, jobs)))
+            executions.set_execution_state(ctx, row, "done", output=dumps(_output(ctx, row, jobs)))
         return
     if failed and row["state"] == "in_progress":
-        _set_state(ctx, row, "partially_failed", failure=dumps(_failure(failed[0])))
+        executions.set_execution_state(ctx, row, "partially_failed", failure=dumps(_failure(failed[0])))
 
 
 def _failure(job: sqlite3.Row) -> dict[str, Any]:
@@ -434,7 +425,7 @@ def terminate(ctx: Context, analysis_id: str) -> None:
     if row["state"] in ENDED:
         raise InvalidState(f"{analysis_id} has already finished ({row['state']}); only an analysis that is still "
                            "going can be terminated")
-    _set_state(ctx, row, "terminating")
+    executions.set_execution_state(ctx, row, "terminating")
     for job in _stage_jobs(ctx, row):
         origin = executions.job_row(ctx, job["origin_job"])
         if origin["state"] not in ENDED and origin["state"] != "terminating":

@@ -402,14 +402,19 @@ def _insert_job(ctx: Context, *, executable: str, function: str, name: str, proj
 
 # -- state changes ---------------------------------------------------------------------------------------
 def _set_state(ctx: Context, row: sqlite3.Row | str, state: str, **columns: Any) -> None:
-    if isinstance(row, str):
-        row = job_row(ctx, row)
+    set_execution_state(ctx, job_row(ctx, row) if isinstance(row, str) else row, state, **columns)
+
+
+def set_execution_state(ctx: Context, row: sqlite3.Row, state: str, **columns: Any) -> None:
+    """A job or analysis row (its table by its class) enters `state`: a stateTransitions entry, never dated
+    before the last one, and `modified`; `columns` are set besides."""
     transitions = loads(row["state_transitions"])
     at = max([ctx.now] + [t["setAt"] for t in transitions])
     transitions.append({"newState": state, "setAt": at})
     columns.update(state=state, state_transitions=dumps(transitions), modified=at)
     names = ", ".join(f"{k} = ?" for k in columns)
-    ctx.conn.execute(f"UPDATE jobs SET {names} WHERE id = ?", (*columns.values(), row["id"]))
+    table = "analyses" if id_class(row["id"]) == "analysis" else "jobs"
+    ctx.conn.execute(f"UPDATE {table} SET {names} WHERE id = ?", (*columns.values(), row["id"]))
 
 
 def _revoke(ctx: Context, job_id: str) -> None:

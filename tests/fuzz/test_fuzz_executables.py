@@ -15,7 +15,6 @@ from conformance.engine.profiles import CLAIMED, DETECTED, NOT_IMPLEMENTED
 from conformance.fuzz import FuzzConfig, replay, run_fuzz
 from conformance.fuzz.bridge import FUZZ_PROFILES, fuzzable_routes
 from conformance.fuzz.executables import HARMLESS_CODE, harmless
-from conformance.fuzz.pool import OBJECT_SLOTS, Slots
 from conformance.fuzz.strategies import Planner
 from conformance.pytest_plugin.fuzz_items import FuzzItem
 from conformance.pytest_plugin.fuzz_plan import FuzzPlan, fuzzed_profiles
@@ -23,6 +22,7 @@ from conformance.spec import load_spec
 
 from ..pytest_plugin.support import TINY_CASES, run_pytest
 from .conftest import faulty_server, fuzz
+from .pool_support import pool_bindings, pool_slots
 
 EXECUTABLES_ROUTES = ("/applet/new", "/applet-xxxx/run", "/applet-xxxx/describe", "/applet-xxxx/get",
                       "/job-xxxx/describe", "/job-xxxx/terminate", "/job/new", "/system/findExecutions",
@@ -32,16 +32,6 @@ ENDED = ("done", "failed", "terminated")
 PREFIX = "dxc-fuzz-test"
 
 
-def _slots() -> Slots:
-    """A stateful pool's slots, as the pool of an executables run has them."""
-    by_class = {cls: slots for cls, slots in OBJECT_SLOTS.items()}
-    by_class["user"] = ("user_self",)
-    return Slots(by_class, ("user_self",))
-
-
-def _bindings() -> dict[str, str]:
-    hashes = iter(f"{i:024d}".replace("0", "B") for i in range(100))
-    return {slot: f"{cls}-{next(hashes)}" for cls, slots in OBJECT_SLOTS.items() for slot in slots}
 
 
 def _job_states(server) -> list[str]:
@@ -125,7 +115,7 @@ def test_applet_code_is_fixed_whatever_was_drawn():
 def test_generated_applets_only_ever_carry_the_fixed_code(data, positive):
     planner = Planner(load_spec(), PREFIX)
     maker = planner.positive if positive else planner.negative
-    steps = data.draw(maker("/applet/new", _slots(), _bindings()))
+    steps = data.draw(maker("/applet/new", pool_slots(), pool_bindings()))
     run_spec = steps[-1].body.get("runSpec") if isinstance(steps[-1].body, dict) else None
     code = run_spec.get("code") if isinstance(run_spec, dict) else None
     # Negative bodies may carry a code of the wrong type (never runnable) or none; text is always ours.
@@ -139,7 +129,7 @@ def test_generated_applets_only_ever_carry_the_fixed_code(data, positive):
 @given(data=st.data())
 def test_job_steps_only_follow_the_run_that_made_their_job(data):
     planner = Planner(load_spec(), PREFIX)
-    steps = data.draw(planner.sequence(list(CHAIN), _slots(), _bindings(), 6))
+    steps = data.draw(planner.sequence(list(CHAIN), pool_slots(), pool_bindings(), 6))
     made: set[str] = set()
     for step in steps:
         if step.route.startswith("/job-xxxx/"):

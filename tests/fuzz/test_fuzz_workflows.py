@@ -17,7 +17,6 @@ from conformance.engine.profiles import DETECTED, NOT_IMPLEMENTED
 from conformance.fuzz import FuzzConfig, replay
 from conformance.fuzz.bridge import FUZZ_PROFILES, fuzzable_routes
 from conformance.fuzz.executables import HARMLESS_CODE, as_clients_send, fixed_path, harmless
-from conformance.fuzz.pool import OBJECT_SLOTS, Slots
 from conformance.fuzz.steps import placeholder
 from conformance.fuzz.strategies import Planner
 from conformance.pytest_plugin.fuzz_plan import fuzzed_profiles
@@ -25,6 +24,7 @@ from conformance.refserver.faults.registry import FAULTS, Fault
 from conformance.spec import load_spec
 
 from .conftest import faulty_server, fuzz
+from .pool_support import pool_bindings, pool_slots
 
 WORKFLOW_CHAIN = ("/workflow/new", "/workflow-xxxx/addStage", "/workflow-xxxx/run", "/analysis-xxxx/describe")
 APP_CHAIN = ("/app/new", "/app-xxxx/publish", "/app-xxxx/run", "/job-xxxx/describe")
@@ -34,16 +34,6 @@ PREFIX = "dxc-fuzz-test"
 PLANTED = "test-analysis-tags-from-a-string"
 
 
-def _slots() -> Slots:
-    """A stateful pool's slots, as the pool of a workflows and apps run has them."""
-    by_class = {cls: slots for cls, slots in OBJECT_SLOTS.items()}
-    by_class["user"] = ("user_self",)
-    return Slots(by_class, ("user_self",))
-
-
-def _bindings() -> dict[str, str]:
-    hashes = iter(f"{i:024d}".replace("0", "B") for i in range(100))
-    return {slot: f"{cls}-{next(hashes)}" for cls, slots in OBJECT_SLOTS.items() for slot in slots}
 
 
 def _rows(server, sql: str) -> list:
@@ -102,7 +92,7 @@ def test_app_update_code_is_fixed_and_runs_get_a_project_and_an_input():
 def test_generated_app_updates_only_ever_carry_the_fixed_code(data, positive):
     planner = Planner(load_spec(), PREFIX)
     maker = planner.positive if positive else planner.negative
-    steps = data.draw(maker("/app-xxxx/update", _slots(), _bindings()))
+    steps = data.draw(maker("/app-xxxx/update", pool_slots(), pool_bindings()))
     run_spec = steps[-1].body.get("runSpec") if isinstance(steps[-1].body, dict) else None
     code = run_spec.get("code") if isinstance(run_spec, dict) else None
     assert not isinstance(code, str) or code in HARMLESS_CODE.values()
@@ -112,8 +102,8 @@ def test_generated_app_updates_only_ever_carry_the_fixed_code(data, positive):
 @given(data=st.data())
 def test_generated_app_names_carry_the_run_prefix(data):
     planner = Planner(load_spec(), PREFIX)
-    steps = data.draw(planner.positive(data.draw(st.sampled_from(["/app/new", "/globalworkflow/new"])), _slots(),
-                                       _bindings()))
+    steps = data.draw(planner.positive(data.draw(st.sampled_from(["/app/new", "/globalworkflow/new"])), pool_slots(),
+                                       pool_bindings()))
     name = steps[-1].body.get("name")
     assert not isinstance(name, str) or name.startswith(f"{PREFIX}-")
 
@@ -123,7 +113,7 @@ def test_generated_app_names_carry_the_run_prefix(data):
 @given(data=st.data())
 def test_analysis_steps_only_follow_the_run_that_made_their_analysis(data):
     planner = Planner(load_spec(), PREFIX)
-    steps = data.draw(planner.sequence(list(WORKFLOW_CHAIN), _slots(), _bindings(), 6))
+    steps = data.draw(planner.sequence(list(WORKFLOW_CHAIN), pool_slots(), pool_bindings(), 6))
     made: set[str] = set()
     for step in steps:
         if step.route.startswith("/analysis-xxxx/"):
