@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,10 +145,17 @@ def record_command(args: argparse.Namespace) -> int:
 
 
 # -- diff ------------------------------------------------------------------------------------------------------
-def _config(args: argparse.Namespace):
-    from ..differential.config import DiffConfig, DiffConfigError, default_config, load_config
+def _config(args: argparse.Namespace, imported: bool = False):
+    """The defaults (for an imported recording, the real platform's ignores too), then --config's rules."""
+    from ..differential.config import (
+        DiffConfig,
+        DiffConfigError,
+        default_config,
+        load_config,
+        platform_config,
+    )
 
-    config = DiffConfig() if args.no_default_ignores else default_config()
+    config = DiffConfig() if args.no_default_ignores else platform_config() if imported else default_config()
     if args.config:
         try:
             config = config.extend(load_config(args.config))
@@ -157,18 +166,24 @@ def _config(args: argparse.Namespace):
     return config
 
 
-def _reference(args: argparse.Namespace, suite) -> dict[str, Any]:
-    """The golden document: read from --golden, or recorded now from --against."""
+def _golden_file(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The --golden recording, or None with --against."""
     from ..differential.golden import GoldenError, read_golden
-    from ..differential.recorder import select_cases
 
     if (args.golden is None) == (args.against is None):
         raise UsageError("give exactly one of --golden FILE and --against URL2")
-    if args.golden is not None:
-        try:
-            return read_golden(args.golden)
-        except GoldenError as problem:
-            raise UsageError(str(problem)) from None
+    if args.golden is None:
+        return None
+    try:
+        return read_golden(args.golden)
+    except GoldenError as problem:
+        raise UsageError(str(problem)) from None
+
+
+def _reference(args: argparse.Namespace, suite) -> dict[str, Any]:
+    """The golden document recorded now from --against."""
+    from ..differential.recorder import select_cases
+
     if not args.against.startswith(("http://", "https://")):
         raise UsageError(f"--against must be an http:// or https:// URL, got {args.against!r}")
     other = argparse.Namespace(**vars(args))
@@ -182,41 +197,103 @@ def _reference(args: argparse.Namespace, suite) -> dict[str, Any]:
 
 def diff_command(args: argparse.Namespace) -> int:
     from ..differential.runner import diff_run
-    from ..gate import gate_failures
-    from ..reporting.junit_xml import write_junit
-    from ..reporting.results_json import write_document
+    from ..differential.traffic import is_imported
 
     _check_target(args)
-    config = _config(args)
+    golden = _golden_file(args)
+    imported = golden is not None and is_imported(golden)
+    config = _config(args, imported)
+    out = _out_dir(args)
+    if imported:
+        return _replay_imported(args, golden, config, out)
     suite = _suite(args)
-    golden = _reference(args, suite)
-    out = Path(args.out).resolve()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the output directory {out}: {exc}") from None
+    if golden is None:
+        golden = _reference(args, suite)
     from .run_cmd import _target
 
     with _target(args) as (server, tokens, embedded):
         outcome = diff_run(golden, suite, server, tokens, config, embedded=embedded, project=args.project,
                            timeout=args.timeout, cases_filter=args.case, progress=_progress("diff"))
-    from ..redaction import redactor
-
-    secrets = list(tokens.values())
-    write_document(out / "results.json", outcome.document, secrets)
-    write_junit(out / "junit.xml", redactor(secrets).scrub_json(outcome.document))
-    from ..differential.report import diff_page
-    from ..reporting.encodable import write_text
-
-    write_text(out / "report.html", redactor(secrets).scrub(diff_page(outcome.document)))
-    if args.save:
-        from ..differential.golden import write_golden
-        write_golden(args.save, outcome.candidate_golden, secrets)
+    _write_diff(args, out, outcome, tokens)
     summary = outcome.document["summary"]
     print(f"diff: {summary['passed']} case(s) answered alike, {summary['failed']} differently "
           f"({outcome.differences} difference(s), {outcome.ignored} ignored), {summary['skipped']} not rerun")
     for line in outcome.lines[:20]:
         print(f"  {line}")
+    return _finish(out, outcome)
+
+
+def _replay_imported(args: argparse.Namespace, golden: dict[str, Any], config, out: Path) -> int:
+    """An imported recording is replayed exchange by exchange (differential/traffic.py), not rerun by case id:
+    the suite's cases are not loaded."""
+    from ..differential.traffic import replay_traffic
+    from ..differential.traffic_compare import terminal_lines
+    from ..redaction import redactor
+
+    if args.project:
+        raise UsageError("--project does not apply to an imported recording (its requests make their own projects)")
+    with _replay_target(args) as (server, tokens, embedded):
+        outcome = replay_traffic(golden, server, tokens, config, embedded=embedded, timeout=args.timeout,
+                                 cases_filter=args.case, progress=_progress("replay"))
+    secrets = _write_diff(args, out, outcome, tokens)
+    summary = outcome.document["summary"]
+    print(f"replay: {summary['passed']} recorded test(s) answered alike, {summary['failed']} differently "
+          f"({outcome.differences} difference(s), {outcome.ignored} ignored)")
+    scrub = redactor(secrets)
+    for line in terminal_lines(outcome.document):
+        print(scrub.scrub(line))
+    return _finish(out, outcome)
+
+
+@contextlib.contextmanager
+def _replay_target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], bool]]:
+    """(server URL, tokens, embedded?) for a replay, which runs as one user: the embedded server as for any
+    diff, or --server probed with the first token only (no warning about the suite's second-user cases)."""
+    from .probe import probe
+    from .run_cmd import TOKEN_ENV, _target
+
+    if args.server is None:
+        with _target(args) as target:
+            yield target
+        return
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if not token:
+        raise UsageError(f"--server needs --token (or ${TOKEN_ENV})")
+    url = args.server.rstrip("/")
+    probe(url, {"alice": token}, {"alice": "--token" if args.token else f"${TOKEN_ENV}"}, timeout=args.timeout)
+    yield url, {"alice": token}, False
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    out = Path(args.out).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output directory {out}: {exc}") from None
+    return out
+
+
+def _write_diff(args: argparse.Namespace, out: Path, outcome, tokens: dict[str, str]) -> list[str]:
+    """results.json, junit.xml, report.html (and --save's recording), every token scrubbed; the tokens."""
+    from ..differential.report import diff_page
+    from ..redaction import redactor
+    from ..reporting.encodable import write_text
+    from ..reporting.junit_xml import write_junit
+    from ..reporting.results_json import write_document
+
+    secrets = list(tokens.values())
+    write_document(out / "results.json", outcome.document, secrets)
+    write_junit(out / "junit.xml", redactor(secrets).scrub_json(outcome.document))
+    write_text(out / "report.html", redactor(secrets).scrub(diff_page(outcome.document)))
+    if args.save:
+        from ..differential.golden import write_golden
+        write_golden(args.save, outcome.candidate_golden, secrets)
+    return secrets
+
+
+def _finish(out: Path, outcome) -> int:
+    from ..gate import gate_failures
+
     print(f"results: {out / 'results.json'}\nreport: {out / 'report.html'}")
     return EXIT_FAILED if gate_failures(outcome.document) else EXIT_OK
 

@@ -12,7 +12,7 @@ from .. import __version__
 COMMAND_MODULES = ("conformance.cli.serve_cmd", "conformance.cli.spec_cmds", "conformance.cli.run_cmd",
                    "conformance.cli.gate_cmds", "conformance.cli.selftest_cmd",
                    "conformance.cli.proxy_cmd", "conformance.cli.compare_cmd", "conformance.cli.diff_cmds",
-                   "conformance.cli.replay_cmd")
+                   "conformance.cli.replay_cmd", "conformance.cli.import_cmd")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

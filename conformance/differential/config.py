@@ -14,8 +14,11 @@ from ..cases.yamlmarks import YamlProblem, load_marked_file
 DEFAULT_LEVEL = "SHOULD"
 LEVELS = ("MUST", "SHOULD", "MAY")
 KINDS = ("status", "error-type", "only-in-golden", "only-in-candidate", "type", "value", "length", "timestamp",
-         "content-type", "no-answer", "request", "not-run", "extra-step")
+         "content-type", "no-answer", "request", "not-run", "extra-step", "header", "not-replayable")
 DEFAULTS_FILE = Path(__file__).with_name("default-ignores.yaml")
+MESSAGE_PATH = "$.error.message"   # the error message: prose, ignored by default (default-ignores.yaml)
+# The project's ignores for the real platform, applied by default to imported recordings (each with its reason).
+PLATFORM_FILE = Path(__file__).with_name("platform-ignores.yaml")
 _TOP_KEYS = {"level", "ignore", "levels"}
 _SELECTORS = {"path", "route", "case", "kind"}
 
@@ -29,10 +32,20 @@ class DiffConfigError(Exception):
 
 
 def _glob(pattern: str, path_like: bool) -> re.Pattern:
-    """`**` any text; `*` any text (within one path step when `path_like`); the rest literal."""
+    """`**` any text; `*` any text (within one path step when `path_like`); `{a,b}` one of the alternatives;
+    the rest literal."""
     one = r"[^.\[\]]*" if path_like else ".*"
-    parts = re.split(r"(\*\*|\*)", pattern)
-    return re.compile("^" + "".join(".*" if p == "**" else one if p == "*" else re.escape(p) for p in parts) + "$")
+
+    def piece(part: str) -> str:
+        if part == "**":
+            return ".*"
+        if part == "*":
+            return one
+        if part.startswith("{") and part.endswith("}") and len(part) > 2:
+            return "(?:" + "|".join(re.escape(choice) for choice in part[1:-1].split(",")) + ")"
+        return re.escape(part)
+
+    return re.compile("^" + "".join(piece(p) for p in re.split(r"(\*\*|\*|\{[^{}]*\})", pattern)) + "$")
 
 
 @dataclass(frozen=True)
@@ -132,3 +145,13 @@ def _rules(data: dict, section: str, document: Any, label: str, problem, needs: 
 
 def default_config() -> DiffConfig:
     return load_config(DEFAULTS_FILE)
+
+
+def platform_config() -> DiffConfig:
+    """For an imported recording: the ignores for the real platform, then the defaults except the one that
+    leaves error messages out. The real platform's wording is recorded, and clients match on it (dxpy and stor
+    look for "specified folder"), so a different message is a difference (of kind value: it does not change
+    whether an exchange matches on status, error type and key set)."""
+    defaults = default_config()
+    defaults.ignore = [rule for rule in defaults.ignore if rule.path != MESSAGE_PATH]
+    return defaults.extend(load_config(PLATFORM_FILE))

@@ -9,6 +9,7 @@ from typing import Any
 from ..reporting.html_kit import esc, page
 from ..reporting.report_page import REPORT_TITLE, report_sections
 from .results import DIFF_KEY
+from .traffic_compare import examples_by_kind, figure_line
 
 STYLE = (".dxc .side { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }"
          ".dxc .side > div { min-width: 0; }")
@@ -54,6 +55,28 @@ def differential_section(document: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def traffic_section(document: Mapping[str, Any]) -> str:
+    """A replayed imported recording: the figure, the differences grouped by kind (count, first examples),
+    the API exchanges matching per route and the ignored ones per reason; "" for a diff of the suite's cases."""
+    traffic = document.get("traffic")
+    if not traffic:
+        return ""
+    examples = examples_by_kind(document)
+    kinds = "".join(f"<tr><td>{esc(kind)}</td><td>{count}</td><td>"
+                    + "".join(f"<div><code>{esc(line)}</code></div>" for line in examples.get(kind, []))
+                    + "</td></tr>" for kind, count in traffic["by_kind"].items())
+    routes = "".join(f"<tr><td><code>{esc(route)}</code></td><td>{row['matched']}/{row['exchanges']}</td></tr>"
+                     for route, row in traffic["by_route"].items())
+    ignored = "".join(f"<tr><td>{esc(reason)}</td><td>{count}</td></tr>" for reason, count in traffic["ignored"].items())
+    return (f"<h2 id='dx-traffic'>Replayed traffic</h2><p><b>{esc(figure_line(traffic))}</b>; "
+            f"{traffic['storage_exchanges']} storage exchange(s) replayed.</p>"
+            f"<h3>Differences by kind</h3><table class='dx-diff'><tr><th>kind</th><th>count</th>"
+            f"<th>first examples</th></tr>{kinds}</table>"
+            f"<h3>API exchanges matching, by route</h3><table class='dx-diff'><tr><th>route</th><th>matching</th>"
+            f"</tr>{routes}</table>"
+            f"<h3>Ignored, by reason</h3><table class='dx-diff'><tr><th>reason</th><th>count</th></tr>{ignored}</table>")
+
+
 def diff_page(document: Mapping[str, Any], spec: Any | None = None) -> str:
-    return page(f"{REPORT_TITLE}: differential",
-                f"<style>{STYLE}</style>" + differential_section(document) + report_sections(document, spec))
+    return page(f"{REPORT_TITLE}: differential", f"<style>{STYLE}</style>" + traffic_section(document)
+                + differential_section(document) + report_sections(document, spec))

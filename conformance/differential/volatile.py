@@ -31,9 +31,10 @@ class Placeholders:
 
     def hide(self, text: str) -> str:
         def replace(match: re.Match) -> str:
-            if match.group("prefix"):
+            # By name: without a run prefix (imported recordings) or a server the pattern lacks that group
+            if match.lastgroup == "prefix":
                 return "{{run_prefix}}"
-            if match.group("server"):
+            if match.lastgroup == "server":
                 return "{{server}}"
             return "{{id:" + str(self.number(match.group(0))) + "}}"
         return self._pattern.sub(replace, text)

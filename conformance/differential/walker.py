@@ -113,9 +113,10 @@ class Walker:
 
     def _align(self, g: list, c: list) -> list[tuple[Any, Any]]:
         """Item pairs of two arrays. Arrays of IDs (or of objects with an `id`) are matched through the ID
-        correspondence, not by position: their order follows the IDs, which differ between runs."""
+        correspondence, not by position: their order follows the IDs, which differ between runs (on a page of
+        a paged listing too, for the IDs the correspondence already knows)."""
         keys_g, keys_c = [_item_id(item) for item in g], [_item_id(item) for item in c]
-        if self.loose_ids or None in keys_g or None in keys_c:
+        if None in keys_g or None in keys_c:
             return list(zip(g, c, strict=False))
         free = list(range(len(c)))
         partner: dict[int, int] = {}

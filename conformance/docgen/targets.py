@@ -12,6 +12,7 @@ from . import (
     cli_reference,
     emulator_table,
     limits_table,
+    real_traffic_score,
     routes_page,
     selftest_score,
 )
@@ -51,4 +52,5 @@ TARGETS = (
     Target("docs/emulator.md", "limits", lambda root: limits_table.render()),
     Target("docs/selftest.md", "selftest-score", selftest_score.render_selftest_page),
     Target("README.md", "selftest-score", selftest_score.render_readme),
+    Target("docs/differential.md", "real-traffic-score", real_traffic_score.render),
 )

@@ -31,7 +31,12 @@ HANDLE_USER = re.compile(r"^user-[A-Za-z0-9._-]+$")
 # /app-<name>/<method>, /app-<name>/<version-or-alias>/<method> (EXECUTABLES-DIGEST 1, notes; dxpy api.py:197-205).
 NAMED_EXECUTABLE = re.compile(r"^(app|globalworkflow)-[a-zA-Z0-9._-]+$")
 ALIAS_SEGMENT = re.compile(r"^[a-zA-Z0-9._+-]+$")
-JSON_HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
+# The platform's content types (real traffic): successful answers name the charset, error answers do not.
+SUCCESS_CONTENT_TYPE = b"application/json; charset=utf-8"
+ERROR_CONTENT_TYPE = b"application/json"
+# The public token dxpy sends when no token is configured, and the principal it stands for (the member of a
+# project made public by inviting "PUBLIC"); only routes registered with public_token=True take it.
+PUBLIC_TOKEN = PUBLIC_PRINCIPAL = "PUBLIC"
 # What a web page of an allowed origin may send with an API call (the answer to a CORS preflight).
 CORS_ALLOWED_HEADERS = "Authorization, Content-Type"
 
@@ -57,17 +62,31 @@ class Response:
 
 
 def json_response(status: int, payload: Any, extra: dict[str, str] | None = None) -> Response:
-    headers = list(JSON_HEADERS)
-    headers.append((b"x-request-id", f"{now_ms()}-{secrets.randbelow(10**6):06d}".encode()))
-    for k, v in (extra or {}).items():
-        headers.append((k.lower().encode("latin-1"), str(v).encode("latin-1")))
     try:
         body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
     except (ValueError, RecursionError):  # never invalid JSON on the wire: NaN, infinity, too deep
         log.error("unserializable answer\n%s", traceback.format_exc())
         body = json.dumps(errors.InternalError("the answer could not be written as JSON").envelope()).encode()
         status = 500
+    content_type = SUCCESS_CONTENT_TYPE if 200 <= status < 300 else ERROR_CONTENT_TYPE
+    headers = [(b"content-type", content_type), (b"x-content-type-options", b"nosniff"),
+               (b"x-request-id", request_id())]
+    for k, v in (extra or {}).items():
+        headers.append((k.lower().encode("latin-1"), str(v).encode("latin-1")))
     return Response(status, body, headers)
+
+
+def request_id() -> bytes:
+    """`<ms>-<n>`, the platform's X-Request-ID form (real traffic: 1540593398732-364726)."""
+    return f"{now_ms()}-{secrets.randbelow(10**6)}".encode()
+
+
+def with_content_length(response: Response) -> list[tuple[bytes, bytes]]:
+    """The answer's headers with a Content-Length of its body unless it has one (the platform sends one with
+    every successful answer); computed last, after any fault rewrote the body."""
+    if any(name == b"content-length" for name, _ in response.headers):
+        return response.headers
+    return [*response.headers, (b"content-length", str(len(response.body)).encode())]
 
 
 def error_response(exc: errors.DXError) -> Response:
@@ -160,7 +179,8 @@ class RefServerApp:
             return
         except errors.DXError as exc:
             response = error_response(exc)
-            await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+            await send({"type": "http.response.start", "status": response.status,
+                        "headers": with_content_length(response)})
             await send({"type": "http.response.body", "body": response.body})
             return
         # The URLs handed out name the address the request arrived on, never the request's Host header.
@@ -174,7 +194,8 @@ class RefServerApp:
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         response = await self._respond(scope["method"], scope["path"], headers, body, base_url, client_ip)
-        await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": with_content_length(response)})
         await send({"type": "http.response.body", "body": response.body})
 
     async def _read_body(self, receive, held: list[int]) -> bytes:
@@ -249,7 +270,10 @@ class RefServerApp:
             if method != "POST":
                 raise errors.MethodNotAllowed(f"{method} is not allowed; every API method is a POST")
             spec, subject = self._resolve(path)
-            user, job = self._authenticate(headers) if spec.needs_auth else self._token_user(headers)
+            if spec.public_token and self._is_public_token(headers):
+                user, job = PUBLIC_PRINCIPAL, None
+            else:
+                user, job = self._authenticate(headers) if spec.needs_auth else self._token_user(headers)
             payload = self._parse_body(headers, body, parsed)
             if spec.input_mapping and not isinstance(payload, dict):
                 raise errors.InvalidInput("The input is not a hash (JSON object)")
@@ -317,6 +341,12 @@ class RefServerApp:
         if job is not None:
             return job
         return self._fault_user("unknown"), None
+
+    def _is_public_token(self, headers: dict[str, str]) -> bool:
+        """`Authorization: Bearer PUBLIC` (dxpy's default security context), unless PUBLIC is a user's token."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        return scheme.lower() == "bearer" and token == PUBLIC_TOKEN and self.db.user_of_token(token) is None
 
     def _fault_user(self, token: str) -> str | None:
         """The user a fault takes a `missing` or `unknown` token for (faults/registry.py), else None."""

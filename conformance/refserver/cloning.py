@@ -15,7 +15,7 @@ from __future__ import annotations
 from . import access, containers, objects
 from .context import Context
 from .db import loads
-from .errors import InvalidState, PermissionDenied, ResourceNotFound
+from .errors import InvalidState, PermissionDenied
 from .folder_paths import rebase, subtree
 
 
@@ -75,12 +75,12 @@ def clone(ctx: Context, source: str, target: str, destination: str, object_ids: 
     access.container(ctx, target, "UPLOAD")
     for f in folders:
         if not containers.folder_exists(ctx, source, f):
-            raise ResourceNotFound(f"The folder {f!r} could not be found in {source}")
+            raise containers.folder_not_found(source)
     for oid in object_ids:
         objects.find_copy(ctx, oid, source)
     if not containers.folder_exists(ctx, target, destination):
         if not parents:
-            raise ResourceNotFound(f"The destination folder {destination!r} could not be found in {target}")
+            raise containers.folder_not_found(target)
     folder_map = _plan_folders(ctx, source, destination, folders)
     plan = _plan_objects(ctx, source, destination, object_ids, folder_map, include_hidden_links)
     for oid in plan:

@@ -14,10 +14,21 @@ import secrets
 from urllib.parse import quote
 
 from .context import Context
-from .errors import BadDigest, DXError, InvalidState, RequestedRangeNotSatisfiable, ResourceNotFound
+from .errors import (
+    BadDigest,
+    DXError,
+    InvalidAuthentication,
+    InvalidState,
+    RequestedRangeNotSatisfiable,
+    ResourceNotFound,
+)
 
 UPLOAD_URL_LIFETIME_MS = 60 * 60 * 1000
 DEFAULT_DOWNLOAD_SECONDS = 24 * 60 * 60
+# An expired URL is remembered this long after it expired, so that using it is answered as the platform answers
+# (401 InvalidAuthentication "... token has expired", real traffic stor TestTempUrl::test_on_file_named_timed),
+# not as an unknown URL (404).
+EXPIRED_KEPT_MS = 24 * 60 * 60 * 1000
 _RANGE_RE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 
@@ -29,26 +40,48 @@ class BadRequest(DXError):
 
 
 def new_transfer(ctx: Context, kind: str, file_id: str, expires: int, *, idx: int | None = None,
-                 size: int | None = None, md5: str | None = None, filename: str | None = None) -> str:
-    """Record a URL secret and return the URL (base + /_dx/<kind>/<secret>[/<filename>])."""
-    ctx.conn.execute("DELETE FROM transfers WHERE expires < ?", (ctx.now,))
+                 size: int | None = None, md5: str | None = None, filename: str | None = None,
+                 url_tail: str | None = None, reuse_key: str | None = None) -> str:
+    """Record a URL secret and return the URL: base + /_dx/<kind>/<secret>, then `url_tail` (path segments,
+    as given) or else the quoted filename. `reuse_key`: what makes two downloads the same (reused_download)."""
+    ctx.conn.execute("DELETE FROM transfers WHERE expires < ?", (ctx.now - EXPIRED_KEPT_MS,))
     secret = secrets.token_urlsafe(32)
     ctx.conn.execute(
-        "INSERT INTO transfers(secret, kind, file_id, idx, size, md5, filename, expires) VALUES (?,?,?,?,?,?,?,?)",
-        (secret, kind, file_id, idx, size, md5, filename, expires),
+        "INSERT INTO transfers(secret, kind, file_id, idx, size, md5, filename, expires, reuse_key) "
+        "VALUES (?,?,?,?,?,?,?,?,?)", (secret, kind, file_id, idx, size, md5, filename, expires, reuse_key),
     )
+    return _url(ctx, kind, secret, filename, url_tail)
+
+
+def _url(ctx: Context, kind: str, secret: str, filename: str | None, url_tail: str | None) -> str:
     url = f"{ctx.base_url}/_dx/{kind}/{secret}"
-    if filename:
+    if url_tail:
+        url += "/" + url_tail
+    elif filename:
         url += "/" + quote(filename, safe="")
     return url
 
 
+def reused_download(ctx: Context, reuse_key: str, url_tail: str | None, min_expires: int) -> tuple[str, int] | None:
+    """(URL, expires) of a download URL handed out earlier for the same `reuse_key` that stays valid until at
+    least `min_expires`, else None. The platform answers the same file, project and options with the same URL
+    (real traffic: stor TestCopyTree::test_dx_dir_to_posix exchanges 25 and 34)."""
+    row = ctx.conn.execute("SELECT secret, filename, expires FROM transfers WHERE reuse_key = ? AND kind = 'download' "
+                           "AND expires >= ? ORDER BY expires DESC LIMIT 1", (reuse_key, min_expires)).fetchone()
+    if row is None:
+        return None
+    return _url(ctx, "download", row["secret"], row["filename"], url_tail), row["expires"]
+
+
 def transfer(ctx: Context, kind: str, rest: str):
-    """The live transfer row named by the URL path after /_dx/<kind>/; ResourceNotFound if unknown/expired."""
+    """The live transfer row named by the URL path after /_dx/<kind>/: ResourceNotFound if unknown,
+    InvalidAuthentication (as the platform answers) once expired."""
     secret = rest.split("/", 1)[0]
     row = ctx.conn.execute("SELECT * FROM transfers WHERE secret = ? AND kind = ?", (secret, kind)).fetchone()
-    if row is None or row["expires"] < ctx.now:
-        raise ResourceNotFound("This URL is unknown or has expired")
+    if row is None:
+        raise ResourceNotFound("This URL is unknown")
+    if row["expires"] < ctx.now:
+        raise InvalidAuthentication("The supplied authentication token has expired")
     return row
 
 
@@ -79,6 +112,28 @@ def store_part(ctx: Context, rest: str, body: bytes) -> tuple[int, dict[str, str
     return 200, {"ETag": f'"{md5}"', "Content-Length": "0"}, b""
 
 
+# Bytes of a closed file looked at to tell its media type, when /file/new named none.
+SNIFF_BYTES = 8192
+DEFAULT_MEDIA = "application/octet-stream"
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\b\x1b")
+
+
+def sniff_media(sample: bytes) -> str:
+    """The media type the platform gives a file uploaded without one: "text/plain" for text (real traffic: a
+    file holding "data" is described, and served, as text/plain), else application/octet-stream."""
+    if not sample:
+        return DEFAULT_MEDIA
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:  # a character cut at the end of the sample is still text
+        if exc.start < len(sample) - 3:
+            return DEFAULT_MEDIA
+        text = sample[:exc.start].decode("utf-8")
+    if any(ord(ch) < 0x20 and ord(ch) not in _TEXT_CONTROLS or ord(ch) == 0x7f for ch in text):
+        return DEFAULT_MEDIA
+    return "text/plain"
+
+
 def _b64_to_hex(value: str) -> str | None:
     try:
         return base64.b64decode(value.strip(), validate=True).hex()
@@ -89,12 +144,12 @@ def _b64_to_hex(value: str) -> str | None:
 def serve(ctx: Context, rest: str, body: bytes, *, head: bool = False) -> tuple[int, dict[str, str], bytes]:
     """GET on a download URL: the whole file (200) or one `Range: bytes=a-b` (206, or 416)."""
     t = transfer(ctx, "download", rest)
-    obj = ctx.conn.execute("SELECT state FROM objects WHERE id = ?", (t["file_id"],)).fetchone()
+    obj = ctx.conn.execute("SELECT state, media FROM objects WHERE id = ?", (t["file_id"],)).fetchone()
     if obj is None or obj["state"] != "closed":
         raise ResourceNotFound(f"The file {t['file_id']} is no longer available")
     data = b"".join(r["data"] or b"" for r in ctx.conn.execute(
         "SELECT data FROM parts WHERE file_id = ? ORDER BY idx", (t["file_id"],)))
-    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
+    headers = {"Content-Type": obj["media"] or DEFAULT_MEDIA, "Accept-Ranges": "bytes"}
     if t["filename"]:
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(t['filename'], safe='')}"
     status, payload = 200, data

@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS objects (      -- what every copy of a data object sh
     details TEXT NOT NULL DEFAULT '{}',
     links TEXT NOT NULL DEFAULT '[]',     -- de-duplicated IDs linked from details
     media TEXT,                           -- files only
-    size INTEGER                          -- files only, set at close
+    size INTEGER,                         -- files only, set at close
+    sniffed_media TEXT                    -- files: the type sniffed at close, the media once closed (unless named)
 );
 CREATE INDEX IF NOT EXISTS objects_closing ON objects(state, closed_at);
 CREATE TABLE IF NOT EXISTS copies (       -- per-container metadata of a data object
@@ -232,8 +233,10 @@ CREATE TABLE IF NOT EXISTS transfers (     -- upload/download URLs handed out: t
     size INTEGER,                         -- upload: the size announced to /upload, if any
     md5 TEXT,                             -- upload: the md5 announced to /upload, if any
     filename TEXT,                        -- download: Content-Disposition name
-    expires INTEGER NOT NULL
+    expires INTEGER NOT NULL,
+    reuse_key TEXT                        -- download: caller, project and options; the same ones get the same URL
 );
+CREATE INDEX IF NOT EXISTS transfers_reuse ON transfers(reuse_key);
 """
 
 
@@ -285,6 +288,8 @@ class Database:
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self._drop_clear_tokens()
         self._upgrade_jobs()
+        self._upgrade_transfers()
+        self._upgrade_objects()
         self.conn.executescript(SCHEMA)
 
     def _upgrade_jobs(self) -> None:
@@ -295,6 +300,18 @@ class Database:
         self.conn.execute("ALTER TABLE jobs RENAME COLUMN applet TO executable")
         self.conn.execute("ALTER TABLE jobs ADD COLUMN analysis TEXT")
         self.conn.execute("ALTER TABLE jobs ADD COLUMN stage TEXT")
+
+    def _upgrade_transfers(self) -> None:
+        """A file written before download URLs were reused has no transfers(reuse_key): add it."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(transfers)")}
+        if columns and "reuse_key" not in columns:
+            self.conn.execute("ALTER TABLE transfers ADD COLUMN reuse_key TEXT")
+
+    def _upgrade_objects(self) -> None:
+        """A file written before media types were sniffed at close has no objects(sniffed_media): add it."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(objects)")}
+        if columns and "sniffed_media" not in columns:
+            self.conn.execute("ALTER TABLE objects ADD COLUMN sniffed_media TEXT")
 
     def _drop_clear_tokens(self) -> None:
         """A file written before tokens were hashed has users(id, token): drop that table, overwriting its
@@ -355,7 +372,8 @@ class Database:
     def settle_closing(self, now: int) -> None:
         """Files whose closing moment has passed become closed (lazily, at the start of each request)."""
         self.conn.execute(
-            "UPDATE objects SET state = 'closed', closed_at = NULL WHERE state = 'closing' AND closed_at <= ?",
+            "UPDATE objects SET state = 'closed', closed_at = NULL, media = COALESCE(media, sniffed_media) "
+            "WHERE state = 'closing' AND closed_at <= ?",
             (now,),
         )
 

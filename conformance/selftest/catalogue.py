@@ -268,6 +268,26 @@ CATALOGUE: tuple[Entry, ...] = (
     # that only developers edit is the design's (digest 7 names the developer routes, not who may call them)
     E("non-developer-adds-developers", "non-developer-cannot-edit",
       f"{C}semantics/apps/access.yaml::non-developer-cannot-edit", level="SHOULD"),
+    # -- what the real platform was recorded doing (faults/real_traffic.py; cases/semantics/real-platform.yaml) ---
+    E("folder-not-found-worded-otherwise", "real-platform.yaml and missing-folder",
+      f"{C}semantics/real-platform.yaml::missing-folder-list-folder-wording",
+      f"{C}semantics/real-platform.yaml::missing-folder-remove-folder-wording"),
+    E("list-projects-of-unknown-refused", "real-platform.yaml and list-projects-of-unknown-file-is-empty",
+      f"{C}semantics/real-platform.yaml::list-projects-of-unknown-file-is-empty"),
+    E("public-token-refused", "real-platform.yaml and public-token-find-projects",
+      f"{C}semantics/real-platform.yaml::public-token-find-projects"),
+    E("success-without-charset", "real-platform.yaml and success-answer-headers",
+      f"{C}semantics/real-platform.yaml::success-answer-headers"),
+    E("upload-headers-without-host", "real-platform.yaml and upload-answer-headers-as-recorded",
+      f"{C}semantics/real-platform.yaml::upload-answer-headers-as-recorded"),
+    E("download-url-never-reused", "real-platform.yaml and download-twice-same-url",
+      f"{C}semantics/real-platform.yaml::download-twice-same-url",
+      f"{C}semantics/real-platform.yaml::preauthenticated-download-twice-same-url"),
+    E("quoted-nonce-refused", "real-platform.yaml and nonce-with-quotes-accepted",
+      f"{C}semantics/real-platform.yaml::nonce-with-quotes-accepted"),
+    # the route is test-only and known from clients' tests alone: SHOULD
+    E("come-back-later-at-once", "real-platform.yaml and come-back-later-until-then-503-with-retry-after",
+      f"{C}semantics/real-platform.yaml::come-back-later-until-then-503-with-retry-after", level="SHOULD"),
 )
 
 

@@ -20,6 +20,7 @@ from conformance.resources import cases_dir, schemas_dir
 
 from ..gate.support import dxconform
 from ..pytest_plugin.support import TINY_CASES
+from ..suite.runs import Run, shared_clean_run
 
 PARTIAL_KEYWORD = "whoami"
 ONE_LINE_REASON = "certify refuses "
@@ -59,8 +60,11 @@ def partial(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    return certify(tmp_path_factory.mktemp("full"))
+def full(tmp_path_factory) -> tuple[Run, Path]:
+    """`dxconform certify -n 2` of the whole suite on the embedded server: the session's shared clean run is that
+    certification (tests/suite/runs.py), read here, never changed."""
+    run = shared_clean_run(tmp_path_factory)
+    return run, run.out / "certification.tar.gz"
 
 
 # --- refusals -----------------------------------------------------------------------------------------------

@@ -415,7 +415,7 @@ def probe_remove_objects(c):
 
 # fault -> (probe, observation without faults, observation with the fault)
 EXPECTED: dict[str, tuple[Any, Any, Any]] = {
-    "text-plain-answers": (probe_content_type, "application/json", "text/plain"),
+    "text-plain-answers": (probe_content_type, "application/json; charset=utf-8", "text/plain"),
     "no-nosniff": (probe_nosniff, "nosniff", None),
     "html-error-pages": (probe_error_page, (404, "application/json", "ResourceNotFound"), (404, "text/html", None)),
     "envelope-without-error": (probe_error_body_keys, ["error"], ["message", "type"]),
@@ -475,11 +475,17 @@ STALLING = {"hangs-on-whoami"}
 def faults_of_this_module() -> set[str]:
     """The faults of the catalogue; the fuzzing faults (faults/fuzz.py) are tested by tests/fuzz."""
     # differential mode's faults are tested in tests/differential, applets' and jobs' in test_faults_executables.py,
-    # workflows', analyses' and apps' in test_faults_workflows.py
-    from conformance.refserver.faults import DIFF_FAULTS, EXECUTABLE_FAULTS, WORKFLOW_FAULTS
+    # workflows', analyses' and apps' in test_faults_workflows.py, the real platform's in test_real_platform_facts.py
+    from conformance.refserver.faults import (
+        DIFF_FAULTS,
+        EXECUTABLE_FAULTS,
+        REAL_TRAFFIC_FAULTS,
+        WORKFLOW_FAULTS,
+    )
 
     fuzz_module = "conformance.refserver.faults.fuzz"
-    return {name for name, f in FAULTS.items() if name not in DIFF_FAULTS | EXECUTABLE_FAULTS | WORKFLOW_FAULTS
+    others = DIFF_FAULTS | EXECUTABLE_FAULTS | WORKFLOW_FAULTS | REAL_TRAFFIC_FAULTS
+    return {name for name, f in FAULTS.items() if name not in others
             and not any(getattr(fn, "__module__", "") == fuzz_module for fn in (f.wrap, f.request, f.response))}
 
 

@@ -30,7 +30,8 @@ def unique_project(client, user: str = "alice", **fields) -> tuple[str, str]:
 def test_find_projects_result_shape_and_describe(client):
     pid, name = unique_project(client)
     found = project_ids(client, {"name": name})
-    assert found == {pid: {"id": pid, "level": "ADMINISTER"}}
+    # as the platform answers (real traffic): `public` always, and whence the level comes
+    assert found == {pid: {"id": pid, "level": "ADMINISTER", "permissionSources": ["user-alice"], "public": False}}
     [result] = client.ok("/system/findProjects", {"name": name, "describe": True})["results"]
     assert result["describe"]["name"] == name and result["describe"]["id"] == pid
     [result] = client.ok("/system/findProjects", {"name": name, "describe": {"fields": {"name": True}}})["results"]
@@ -80,7 +81,8 @@ def test_find_projects_level_and_access(client):
     pid, name = unique_project(client)
     assert project_ids(client, {"name": name, "level": "VIEW"}, user="bob") == {}
     client.ok(f"/{pid}/invite", {"invitee": "user-bob", "level": "VIEW"})
-    assert project_ids(client, {"name": name, "level": "VIEW"}, user="bob") == {pid: {"id": pid, "level": "VIEW"}}
+    assert project_ids(client, {"name": name, "level": "VIEW"}, user="bob") == {
+        pid: {"id": pid, "level": "VIEW", "permissionSources": ["user-bob"], "public": False}}
     # Without `level` findProjects counts CONTRIBUTE and above (dxpy's documented default).
     assert project_ids(client, {"name": name}, user="bob") == {}
     client.ok(f"/{pid}/invite", {"invitee": "user-bob", "level": "CONTRIBUTE"})
@@ -235,11 +237,13 @@ def test_resolve_data_objects_top_level_folder(client, project):
     assert answer["results"] == [[{"project": project, "id": rec}]]
 
 
-def test_resolve_data_objects_unseen_project_resolves_to_nothing(client, project):
+def test_resolve_data_objects_in_an_unseen_project_is_resource_not_found(client, project):
+    # as the platform answers a project that does not exist (real traffic: TestExists::test_false_mixed_path)
     new_record(client, project, name="secret")
-    answer = client.ok("/system/resolveDataObjects", {"project": project, "objects": [{"name": "secret"}]},
-                       user="bob")
-    assert answer["results"] == [[]]
+    client.expect_error("/system/resolveDataObjects", {"project": project, "objects": [{"name": "secret"}]},
+                        "ResourceNotFound", 404, user="bob")
+    client.expect_error("/system/resolveDataObjects", {"objects": [{"name": "x", "project": MISSING_PROJECT}]},
+                        "ResourceNotFound", 404)
 
 
 @pytest.mark.parametrize("body", [

@@ -1,8 +1,10 @@
 """report.html as a reader meets it: the verdict and the root cause on the first screen, a page within budget,
 and a terminal account short enough for a CI log (`--quiet`).
 
-One run of the whole suite against the embedded server with timestamps in seconds (one bug, ~180 failures),
-one clean run; the first screen is measured in headless Chromium at 1400 x 1000.
+One run of the core profile against the embedded server with timestamps in seconds (one bug, ~190 failures:
+the failing report the budget of report_page.py is stated for, 1 MB with about 200 failures; the whole suite
+adds the jobs of the optional profiles, not another bug), and the session's clean whole-suite run; the first
+screen is measured in headless Chromium at 1400 x 1000.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .test_report_browser import NETWORK_OFF, chromium
 # of the 208, with every field seen): 314 KB with the four profiles the embedded server claims (issue 19).
 CLEAN_BUDGET = 400 * 1024
 FAILING_BUDGET = 1024 * 1024
+FAILING_AT_LEAST = 150      # failures the failing report must hold for its budget to mean something
 FIRST_SCREEN = (1400, 1000)
 QUIET_MAX_LINES = 40
 FAULT = "timestamps-in-seconds"
@@ -30,8 +33,8 @@ FAULT = "timestamps-in-seconds"
 @pytest.fixture(scope="module")
 def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     # One run for the module's tests, whichever xdist worker they land on.
-    run = shared_run(tmp_path_factory, "first-screen", ["-n", "2", "--quiet", "--reruns", "0", "--embedded-fault",
-                                                         FAULT])
+    run = shared_run(tmp_path_factory, "first-screen", ["-n", "2", "--quiet", "--reruns", "0", "--profile", "core",
+                                                         "--embedded-fault", FAULT])
     assert run.returncode == 1 and run.results is not None, run.describe()
     return run
 
@@ -90,6 +93,8 @@ def test_the_first_screen_shows_the_verdict_and_the_root_cause(fault_run: Run, t
 
 
 def test_report_sizes_stay_within_budget(fault_run: Run, tmp_path_factory: pytest.TempPathFactory) -> None:
+    failed = [r for r in fault_run.items if r["outcome"] in ("failed", "error")]
+    assert len(failed) >= FAILING_AT_LEAST, f"the budget is for a report of ~200 failures, this one has {len(failed)}"
     failing = (fault_run.out / "report.html").stat().st_size
     assert failing <= FAILING_BUDGET, f"{failing} bytes with {fault_run.results['summary']['failed']} failures"
     clean = shared_clean_run(tmp_path_factory)

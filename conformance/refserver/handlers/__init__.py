@@ -20,19 +20,23 @@ class RouteSpec:
     # the details themselves, which may be an array.
     input_mapping: bool = True
     accepts_nonce: bool = False
+    # Answers the public token `Bearer PUBLIC` (dxpy's default when no token is configured) as the principal
+    # "PUBLIC": what everyone may see (real traffic: /system/findProjects answers it 200). Other routes refuse it.
+    public_token: bool = False
 
 
 ROUTES: dict[str, RouteSpec] = {}
 
 
-def route(*routes: str, needs_auth: bool = True, input_mapping: bool = True, accepts_nonce: bool = False):
+def route(*routes: str, needs_auth: bool = True, input_mapping: bool = True, accepts_nonce: bool = False,
+          public_token: bool = False):
     """Register a handler for one or more routes written as the route table writes them."""
 
     def register(fn: Handler) -> Handler:
         for r in routes:
             if r in ROUTES:
                 raise RuntimeError(f"route {r} registered twice")
-            ROUTES[r] = RouteSpec(r, fn, needs_auth, input_mapping, accepts_nonce)
+            ROUTES[r] = RouteSpec(r, fn, needs_auth, input_mapping, accepts_nonce, public_token)
         return fn
 
     return register

@@ -8,8 +8,10 @@ unauthenticated PUT with exactly those headers, /close, describe polled until `c
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from .. import content, objects, validate
 from ..context import Context
@@ -17,6 +19,8 @@ from ..errors import InvalidInput, InvalidState
 from . import content_route, route
 
 _MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+# The media type the PUT of a part is sent with (the bytes are stored as they are).
+UPLOAD_CONTENT_TYPE = "application/octet-stream"
 
 
 @route("/file/new", accepts_nonce=True)
@@ -50,11 +54,13 @@ def upload(ctx: Context, inp: dict) -> dict[str, Any]:
     expires = ctx.now + content.UPLOAD_URL_LIFETIME_MS
     url = content.new_transfer(ctx, "upload", ctx.subject, expires, idx=index, size=size,
                                md5=md5.lower() if md5 else None)
-    headers: dict[str, str] = {}
-    if size is not None:
-        headers["content-length"] = str(size)
+    # The headers the PUT must carry, as the platform names them (real traffic: host, content-type, content-md5
+    # as base64 of the digest, content-length as a string); host is the one the URL names.
+    headers = {"host": urlsplit(url).netloc, "content-type": UPLOAD_CONTENT_TYPE}
     if md5 is not None:
         headers["content-md5"] = base64.b64encode(bytes.fromhex(md5)).decode()
+    if size is not None:
+        headers["content-length"] = str(size)
     return {"url": url, "headers": headers, "expires": expires}
 
 
@@ -66,10 +72,21 @@ def close(ctx: Context, inp: dict) -> dict[str, str]:
     size = _checked_parts_size(ctx)
     closing_ms = ctx.settings.closing_ms
     state, closed_at = ("closing", ctx.now + closing_ms) if closing_ms > 0 else ("closed", None)
+    # The sniffed type becomes the media type when the file is closed (while closing the platform describes
+    # media "": real traffic), unless /file/new named one.
+    sniffed = _sniffed_media(ctx)
     ctx.conn.execute(
-        "UPDATE objects SET state = ?, closed_at = ?, size = ?, media = COALESCE(media, ?), modified = ? "
-        "WHERE id = ?", (state, closed_at, size, "application/octet-stream", ctx.now, ctx.subject))
+        "UPDATE objects SET state = ?, closed_at = ?, size = ?, sniffed_media = ?, "
+        "media = CASE WHEN ? = 'closed' THEN COALESCE(media, ?) ELSE media END, modified = ? WHERE id = ?",
+        (state, closed_at, size, sniffed, state, sniffed, ctx.now, ctx.subject))
     return {"id": ctx.subject}
+
+
+def _sniffed_media(ctx: Context) -> str:
+    """The media type of the file's first bytes (content.sniff_media), kept unless /file/new named one."""
+    first = ctx.conn.execute("SELECT substr(data, 1, ?) AS head FROM parts WHERE file_id = ? ORDER BY idx LIMIT 1",
+                             (content.SNIFF_BYTES, ctx.subject)).fetchone()
+    return content.sniff_media(bytes(first["head"] or b"") if first is not None else b"")
 
 
 def _checked_parts_size(ctx: Context) -> int:
@@ -102,19 +119,32 @@ MAX_DOWNLOAD_SECONDS = 7 * 24 * 3600
 
 @route("/file-xxxx/download")
 def download(ctx: Context, inp: dict) -> dict[str, Any]:
+    """A URL for the file's bytes. Preauthenticated: `/_dx/download/<secret>/<filename>` with `expires`;
+    otherwise, as the platform answers (real traffic), `{url, headers}` without `expires`, the URL naming the
+    file and the hinted project (the platform's `/F/D2PRJ/<file>/<project>`). The same caller asking again for
+    the same file, project and options gets the same URL while at least half the asked lifetime is left."""
     duration = validate.field(inp, "duration", int, default=content.DEFAULT_DOWNLOAD_SECONDS)
     if duration <= 0:
         raise InvalidInput('expected key "duration" of input to be a positive integer')
     duration = min(duration, MAX_DOWNLOAD_SECONDS)  # a longer life is cut short, never an overflow
     filename = validate.field(inp, "filename", str)
-    validate.field(inp, "preauthenticated", bool)
-    validate.field(inp, "stickyIP", bool)
+    preauthenticated = validate.field(inp, "preauthenticated", bool, default=False)
+    sticky_ip = validate.field(inp, "stickyIP", bool, default=False)
     hint = objects.project_hint(inp)
     row, _ = objects.locate(ctx, ctx.subject, hint, "VIEW")
     if row["state"] != "closed":
         raise InvalidState(f"{ctx.subject} is not in the closed state; only closed files can be downloaded")
-    expires = ctx.now + duration * 1000
-    url = content.new_transfer(ctx, "download", ctx.subject, expires, filename=filename or row["name"])
+    url_tail = None if preauthenticated else "/".join(quote(part, safe="") for part in (ctx.subject, hint) if part)
+    reuse_key = json.dumps([ctx.member, ctx.subject, hint, preauthenticated, duration, filename, sticky_ip])
+    reused = content.reused_download(ctx, reuse_key, url_tail, ctx.now + duration * 500)
+    if reused is not None:
+        url, expires = reused
+    else:
+        expires = ctx.now + duration * 1000
+        url = content.new_transfer(ctx, "download", ctx.subject, expires, filename=filename or row["name"],
+                                   url_tail=url_tail, reuse_key=reuse_key)
+    if not preauthenticated:
+        return {"url": url, "headers": {}}
     return {"url": url, "headers": {}, "expires": expires}
 
 

@@ -55,7 +55,7 @@ def _folder_list(inp: dict, key: str) -> list[str]:
 
 def _require_folder(ctx: Context, container_id: str, path: str) -> None:
     if not containers.folder_exists(ctx, container_id, path):
-        raise ResourceNotFound(f"The folder {path!r} could not be found in {container_id}")
+        raise containers.folder_not_found(container_id)
 
 
 def _require_objects(ctx: Context, container_id: str, object_ids: list[str]) -> None:
@@ -124,7 +124,7 @@ def remove_folder(ctx: Context, inp: dict) -> dict:
     if not containers.folder_exists(ctx, ctx.subject, folder):
         if force:
             return done
-        raise ResourceNotFound(f"The folder {folder!r} could not be found in {ctx.subject}")
+        raise containers.folder_not_found()  # the platform names no container here (recorded)
     below = containers.subtree_like(folder)
     object_ids = [r["object_id"] for r in ctx.conn.execute(
         "SELECT object_id FROM copies WHERE container_id = ? AND (folder = ? OR folder LIKE ? ESCAPE '\\') "

@@ -24,7 +24,7 @@ from typing import Any
 from .. import access, budget, containers, objects, query
 from ..context import Context
 from ..db import loads
-from ..errors import DXError, InvalidInput
+from ..errors import DXError, InvalidInput, ResourceNotFound
 from ..ids import DATA_OBJECT_CLASSES, id_class
 from ..validate import entity_id, normalize_folder
 from . import route
@@ -247,7 +247,7 @@ def metadata_checks(inp: dict) -> list[Check]:
     return checks
 
 
-@route("/system/findProjects")
+@route("/system/findProjects", public_token=True)
 def find_projects(ctx: Context, inp: dict) -> dict:
     where, params, checks = _project_filters(inp)
     describe = query.describe_input(inp)
@@ -268,9 +268,10 @@ def find_projects(ctx: Context, inp: dict) -> dict:
     page, following = page_of(rows, checks, limit)
     results = []
     for row in page:
-        result: dict[str, Any] = {"id": row["id"], "level": row["level"]}
-        if row["public"]:
-            result["public"] = True
+        # As the platform answers (real traffic): `public` always, and the principals the level comes through
+        # (here always the caller's own membership).
+        result: dict[str, Any] = {"id": row["id"], "level": row["level"], "permissionSources": [ctx.member],
+                                  "public": bool(row["public"])}
         if describe is not None:
             result["describe"] = containers.describe_container(ctx, row["id"], describe)
         results.append(result)
@@ -382,8 +383,9 @@ def describe_projects(ctx: Context, inp: dict) -> dict:
 def resolve_data_objects(ctx: Context, inp: dict) -> dict:
     """Names -> objects: each item {name, project?, folder?} (defaults from the top-level `project` and
     `folder`, folder "/"), matched exactly on name and folder (no recursion), hidden objects included.
-    Each result is the list of {project, id} found (possibly empty), in creation order; a project the
-    caller cannot see resolves to [] rather than failing the batch."""
+    Each result is the list of {project, id} found (possibly empty), in creation order. A project the caller
+    cannot see (or that does not exist) fails the call with ResourceNotFound, as the platform answers (real
+    traffic: stor TestExists::test_false_mixed_path exchange 13)."""
     top_project = inp.get("project")
     if top_project is not None:
         entity_id(top_project, "project", CONTAINER_CLASSES)
@@ -403,11 +405,11 @@ def resolve_data_objects(ctx: Context, inp: dict) -> dict:
         entity_id(project, "objects[].project", CONTAINER_CLASSES)
         folder = normalize_folder(item["folder"], "objects[].folder") if "folder" in item else top_folder
         wanted.append((item["name"], project, folder))
+    for project in dict.fromkeys(project for _, project, _ in wanted):
+        if access.level_of(ctx, project) == "NONE":
+            raise ResourceNotFound(f"The entity {project} could not be found")
     results = []
     for name, project, folder in wanted:
-        if access.level_of(ctx, project) == "NONE":
-            results.append([])
-            continue
         rows = ctx.conn.execute(
             "SELECT object_id FROM copies WHERE container_id = ? AND folder = ? AND name = ? ORDER BY seq",
             (project, folder, name))
