@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from datetime import UTC, datetime
 
 from ..output_guard import active_guard, guarded
@@ -31,18 +30,13 @@ def _when(ms: int | None) -> str:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from .. import __version__
     from ..differential.golden import write_golden
-    from ..differential.importer import RecordingError, build_imported, read_recordings
-    from ..resources import schemas_dir
-    from ..spec.schemas import tree_sha256
+    from ..differential.importer import RecordingError, import_files
 
     if args.api_server is not None and not args.api_server.startswith(("http://", "https://")):
         raise UsageError(f"--api-server must be an http:// or https:// URL, got {args.api_server!r}")
     try:
-        recordings = read_recordings(args.sources)
-        imported = build_imported(recordings, suite_version=__version__, schemas_sha256=tree_sha256(schemas_dir()),
-                                  api_server=args.api_server, recorded_now_ms=int(time.time() * 1000))
+        imported = import_files(args.sources, api_server=args.api_server)
     except RecordingError as problem:
         raise UsageError(str(problem)) from None
     guard = active_guard()

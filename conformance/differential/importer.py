@@ -12,6 +12,7 @@ the file (and the line, where the parser gives one).
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -514,3 +515,15 @@ def build_imported(recordings: Recordings, *, suite_version: str, schemas_sha256
         raise RecordingError(f"{recordings.named()}: the recording built is not valid: {found[0]}")
     return Imported(document=document, secrets=secrets, exchanges=len(routed), api_exchanges=len(api),
                     routes=len(set(api)), files=recordings.files)
+
+
+def import_files(paths: Iterable[str | Path], api_server: str | None = None) -> Imported:
+    """`dxconform import` in process: the recordings read from `paths` and built into one document, stamped with
+    this suite's version and schemas. RecordingError when a file cannot be read."""
+    from .. import __version__
+    from ..resources import schemas_dir
+    from ..spec.schemas import tree_sha256
+
+    return build_imported(read_recordings(paths), suite_version=__version__,
+                          schemas_sha256=tree_sha256(schemas_dir()), api_server=api_server,
+                          recorded_now_ms=int(time.time() * 1000))

@@ -162,22 +162,24 @@ class TrafficReplay:
               mine: dict[str, Any], before: dict[str, Any] | None) -> tuple[Exchange, dict[str, Any]]:
         """The recorded client sent the same request again until the answer changed (a file closing, say),
         at its own pace; the replay runs faster, so it asks again while the candidate's answer is still the
-        one before and differs from the recorded one, up to POLL_DEADLINE_S."""
-        deadline = time.monotonic() + POLL_DEADLINE_S
-        while (before is not None and _same_answer(mine, before) and time.monotonic() < deadline
-               and any(d.kind != "request" for d in self.comparer.compare_exchange(case_id, step, recorded, mine))):
-            time.sleep(POLL_INTERVAL_S)
-            exchange = self._api(recorded)
-            mine = exchange_record(exchange, self.candidate)
-        return exchange, mine
+        one before and differs from the recorded one."""
+        return self._ask_again_while(recorded, exchange, mine, lambda answer: (
+            before is not None and _same_answer(answer, before)
+            and any(d.kind != "request" for d in self.comparer.compare_exchange(case_id, step, recorded, answer))))
 
     def _catch_up(self, recorded: Mapping[str, Any], exchange: Exchange, mine: dict[str, Any]
                   ) -> tuple[Exchange, dict[str, Any]]:
         """A describe whose recorded answer is in another state (closed, where the candidate is still closing):
         the recorded client asked seconds after the step before (its clock shows whole seconds), the replay a
-        few milliseconds after; it asks again while the candidate's state differs, up to POLL_DEADLINE_S."""
+        few milliseconds after; it asks again while the candidate's state differs."""
+        return self._ask_again_while(recorded, exchange, mine, lambda answer: _state_behind(recorded, answer))
+
+    def _ask_again_while(self, recorded: Mapping[str, Any], exchange: Exchange, mine: dict[str, Any],
+                         lagging: Callable[[dict[str, Any]], bool]) -> tuple[Exchange, dict[str, Any]]:
+        """The recorded request sent again every POLL_INTERVAL_S while the candidate's answer is `lagging`,
+        for at most POLL_DEADLINE_S: the last exchange and its record."""
         deadline = time.monotonic() + POLL_DEADLINE_S
-        while _state_behind(recorded, mine) and time.monotonic() < deadline:
+        while lagging(mine) and time.monotonic() < deadline:
             time.sleep(POLL_INTERVAL_S)
             exchange = self._api(recorded)
             mine = exchange_record(exchange, self.candidate)

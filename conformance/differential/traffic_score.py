@@ -42,14 +42,9 @@ class Measurement:
 
 def import_corpus(paths: Iterable[str | Path]) -> dict[str, Any]:
     """The imported recording of the files (dxconform import, in process)."""
-    from .. import __version__
-    from ..resources import schemas_dir
-    from ..spec.schemas import tree_sha256
-    from .importer import build_imported, read_recordings
+    from .importer import import_files
 
-    return build_imported(read_recordings(paths), suite_version=__version__,
-                          schemas_sha256=tree_sha256(schemas_dir()), api_server=None,
-                          recorded_now_ms=int(time.time() * 1000)).document
+    return import_files(paths).document
 
 
 def measure(golden: Mapping[str, Any], *, faults: Iterable[str] = (), cases: Iterable[str] = ()) -> Measurement:

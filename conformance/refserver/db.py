@@ -288,37 +288,37 @@ class Database:
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self._drop_clear_tokens()
         self._upgrade_jobs()
-        self._upgrade_transfers()
-        self._upgrade_objects()
+        self._add_missing_columns()
         self.conn.executescript(SCHEMA)
+
+    def _columns(self, table: str) -> set[str]:
+        """The table's columns; empty when the file has no such table yet (SCHEMA makes it whole)."""
+        return {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
 
     def _upgrade_jobs(self) -> None:
         """A file written before workflows ran has jobs(applet) and no analysis/stage columns: rename and add."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(jobs)")}
+        columns = self._columns("jobs")
         if not columns or "executable" in columns:
             return
         self.conn.execute("ALTER TABLE jobs RENAME COLUMN applet TO executable")
         self.conn.execute("ALTER TABLE jobs ADD COLUMN analysis TEXT")
         self.conn.execute("ALTER TABLE jobs ADD COLUMN stage TEXT")
 
-    def _upgrade_transfers(self) -> None:
-        """A file written before download URLs were reused has no transfers(reuse_key): add it."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(transfers)")}
-        if columns and "reuse_key" not in columns:
-            self.conn.execute("ALTER TABLE transfers ADD COLUMN reuse_key TEXT")
+    # Columns added after a table's first release: (table, column, declaration), each added to a file that
+    # lacks it. transfers.reuse_key: download URLs reused; objects.sniffed_media: media types sniffed at close.
+    ADDED_COLUMNS = (("transfers", "reuse_key", "TEXT"), ("objects", "sniffed_media", "TEXT"))
 
-    def _upgrade_objects(self) -> None:
-        """A file written before media types were sniffed at close has no objects(sniffed_media): add it."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(objects)")}
-        if columns and "sniffed_media" not in columns:
-            self.conn.execute("ALTER TABLE objects ADD COLUMN sniffed_media TEXT")
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in self.ADDED_COLUMNS:
+            columns = self._columns(table)
+            if columns and column not in columns:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _drop_clear_tokens(self) -> None:
         """A file written before tokens were hashed has users(id, token): drop that table, overwriting its
         pages (secure_delete) and checkpointing the WAL, so no token stays in the file in clear. The users are
         rewritten from the configuration at start anyway (replace_users)."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(users)")}
-        if "token" not in columns:
+        if "token" not in self._columns("users"):
             return
         self.conn.execute("PRAGMA secure_delete = ON")
         self.conn.execute("DROP TABLE users")

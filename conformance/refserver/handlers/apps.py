@@ -76,55 +76,34 @@ def publish(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
     return _id(row)
 
 
-@_both("addTags")
-def add_tags(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
-    row = _row(ctx, cls)
-    gx.edit_tags(ctx, row, inp, add=True)
-    return _id(row)
+def _add_and_remove(method_part: str, edit) -> None:
+    """/add<part> and /remove<part> of both classes: `edit(ctx, row, inp, add=...)` on the resolved row."""
+    for verb, add in (("add", True), ("remove", False)):
+        def handler(ctx: Context, cls: str, inp: dict, add: bool = add) -> dict[str, str]:
+            row = _row(ctx, cls)
+            edit(ctx, row, inp, add=add)
+            return _id(row)
+
+        _both(f"{verb}{method_part}")(handler)
 
 
-@_both("removeTags")
-def remove_tags(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
-    row = _row(ctx, cls)
-    gx.edit_tags(ctx, row, inp, add=False)
-    return _id(row)
+_add_and_remove("Tags", gx.edit_tags)
+_add_and_remove("Categories", gx.edit_categories)
 
 
 def _principal_routes(method_part: str, key: str, role: str) -> None:
-    def add(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
-        row = _row(ctx, cls)
-        gx.edit_principals(ctx, row, inp, role, add=True)
-        return _id(row)
-
-    def remove(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
-        row = _row(ctx, cls)
-        gx.edit_principals(ctx, row, inp, role, add=False)
-        return _id(row)
+    def edit(ctx: Context, row, inp: dict, add: bool) -> None:
+        gx.edit_principals(ctx, row, inp, role, add=add)
 
     def list_(ctx: Context, cls: str, inp: dict) -> dict[str, list[str]]:
         return {key: gx.list_principals(ctx, _row(ctx, cls), role)}
 
-    _both(f"add{method_part}")(add)
-    _both(f"remove{method_part}")(remove)
+    _add_and_remove(method_part, edit)
     _both(f"list{method_part}")(list_)
 
 
 _principal_routes("Developers", "developers", gx.DEVELOPER)
 _principal_routes("AuthorizedUsers", "authorizedUsers", gx.AUTHORIZED)
-
-
-@_both("addCategories")
-def add_categories(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
-    row = _row(ctx, cls)
-    gx.edit_categories(ctx, row, inp, add=True)
-    return _id(row)
-
-
-@_both("removeCategories")
-def remove_categories(ctx: Context, cls: str, inp: dict) -> dict[str, str]:
-    row = _row(ctx, cls)
-    gx.edit_categories(ctx, row, inp, add=False)
-    return _id(row)
 
 
 @_both("listCategories")
