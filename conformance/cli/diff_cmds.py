@@ -226,12 +226,15 @@ def diff_command(args: argparse.Namespace) -> int:
 def _replay_imported(args: argparse.Namespace, golden: dict[str, Any], config, out: Path) -> int:
     """An imported recording is replayed exchange by exchange (differential/traffic.py), not rerun by case id:
     the suite's cases are not loaded."""
-    from ..differential.traffic import replay_traffic
+    from ..differential.traffic import replay_traffic, selected
     from ..differential.traffic_compare import terminal_lines
     from ..redaction import redactor
 
     if args.project:
         raise UsageError("--project does not apply to an imported recording (its requests make their own projects)")
+    if not any(selected(case["id"], args.case) for case in golden["cases"]):
+        raise UsageError("no recorded test matched the selection (--case)" if args.case
+                         else "the recording holds no recorded test")
     with _replay_target(args) as (server, tokens, embedded):
         outcome = replay_traffic(golden, server, tokens, config, embedded=embedded, timeout=args.timeout,
                                  cases_filter=args.case, progress=_progress("replay"))

@@ -276,3 +276,11 @@ def test_project_option_is_a_usage_error_for_an_imported_recording(recorded, tmp
     path = write_golden(tmp_path / "imported.json", recorded)
     assert main(["diff", "--golden", str(path), "--project", "project-x", "--out", str(tmp_path)]) == 2
     assert "--project does not apply to an imported recording" in capsys.readouterr().err
+
+
+def test_a_selection_that_matches_no_recorded_test_is_a_usage_error(recorded, tmp_path: Path, capsys) -> None:
+    """A replay of nothing tested nothing: exit 2, not an empty pass."""
+    path = write_golden(tmp_path / "imported.json", recorded)
+    assert main(["diff", "--golden", str(path), "--case", "NoSuchTest", "--out", str(tmp_path / "out")]) == 2
+    assert "no recorded test matched the selection (--case)" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "results.json").exists()
