@@ -66,13 +66,15 @@ def test_merge_gives_the_unsharded_results(runs) -> None:
     assert outcomes(merged, "check") == outcomes(whole, "check")
     assert merged["summary"] == whole["summary"]
     assert "shard" not in merged
-    # Check results add up the shards' ledgers, as one run adds up its xdist workers'. Each shard (like each
-    # worker) sets up its own work project and run fixtures, so it checks at least as many exchanges.
-    def checked(document):
-        return {r["id"]: r["check_counts"]["applied"] for r in document["results"]
-                if r["kind"] == "check" and r["outcome"] == "passed"}
-    whole_counts, merged_counts = checked(whole), checked(merged)
-    assert all(merged_counts[key] >= count for key, count in whole_counts.items())
+    # Check results add up the shards' ledgers, as one run adds up its xdist workers': each merged count is the
+    # sum of the shards' counts. (Not compared with the unsharded run's counts: how many exchanges a route gets
+    # depends on how often a case polls it, e.g. an analysis' describe until it is done.)
+    def applied(document):
+        return {r["id"]: r["check_counts"]["applied"] for r in document["results"] if r["kind"] == "check"}
+    shards = [applied(results(runs[f"{i}"])) for i in (1, 2, 3)]
+    merged_counts = applied(merged)
+    assert merged_counts and any(merged_counts.values())
+    assert {key: sum(shard.get(key, 0) for shard in shards) for key in merged_counts} == merged_counts
 
 
 def test_merge_writes_junit_and_report_like_a_run(runs) -> None:
