@@ -1,12 +1,27 @@
-"""Benchmark of fuzzing throughput: dxconform's fuzzer vs the schemathesis CLI (`st run`), side by side,
-on the same OpenAPI export and the same kind of reference server (not a test).
+"""Benchmark of fuzzing throughput: `dxconform run --fuzz-only` vs the schemathesis CLI (`st run`), side by side,
+each a whole process timed from outside, on the same OpenAPI export and the same kind of server (not a test).
 
-Each tool gets a fresh in-process reference server on loopback (the schemathesis CLI runs as a child). Our fuzzer runs positive and negative
-mode over every core route (stateful off, as `st run --phases fuzzing` has none); schemathesis runs its
-fuzzing phase, mode all, one worker, no example database. Examples/s = requests sent for generated
-examples / wall-clock seconds, setup included for both. Prints the figures and the machine.
+For each side, in turn (alternating when repeated):
+1. a fresh reference server child, `dxconform serve --port 0 --closing-ms 0 --fixed-tokens` run by
+   benchmarks/counting_server.py, which counts at the server what the tool sent: requests, and distinct
+   examples = distinct (method, path, body) triples;
+2. the tool as its users run it, a child process, cold (interpreter start, imports, schema loading,
+   everything), timed from outside:
+   - ours: `dxconform run --fuzz-only --server URL --token alice-token --token2 bob-token --fuzz-examples N
+     --seed S --fuzz-mode positive --fuzz-mode negative --profile core --reruns 0` (positive and negative over
+     the core routes, no stateful: what `st run --phases fuzzing --mode all` does);
+   - schemathesis: `st run openapi.json --url URL -H "Authorization: Bearer alice-token" --phases fuzzing
+     --mode all -n N --seed S --generation-database none -w 1` on `build_openapi(load_spec())` (the core export,
+     written before the clock starts);
+3. the server's counts read, the server stopped.
 
-    python benchmarks/fuzz.py [--examples 8] [--seed 1]
+Examples/s = the tool's own count of distinct generated examples it sent (ours: the `examples` of results.json;
+schemathesis: "N generated" of its summary) / wall seconds of the tool's process. The target: ours >= 3x the
+CLI's. The server's counts are printed beside it as the cross-check (a tool's count is capped at the distinct
+requests that reached the server: it may not claim more) and as requests/s; the server's distinct count of ours also holds the
+pool of objects each (mode, route) item makes and destroys, so it is not the headline.
+
+    python benchmarks/fuzz.py [--examples 8] [--seed 1] [--repeat 2] [--record]
 """
 
 from __future__ import annotations
@@ -14,79 +29,168 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 
-from conformance.fuzz import FuzzConfig, run_fuzz
-from conformance.refserver.context import Settings
-from conformance.refserver.server import RefServer
-from conformance.spec import load_spec
-from conformance.spec.openapi import build_openapi
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ST_TIMEOUT_S = 1800
-ST_CASES = re.compile(r"(\d+)\s+generated", re.IGNORECASE)
+import figures  # noqa: E402
+from launch import start_listening  # noqa: E402
+from machine import machine  # noqa: E402
 
-
-def ours(examples: int, seed: int) -> dict:
-    with RefServer(settings=Settings(closing_ms=0)) as server:
-        started = time.monotonic()
-        report = run_fuzz(FuzzConfig(server.url, server.settings.users, examples=examples, seed=seed,
-                                     modes=("positive", "negative")))
-        seconds = time.monotonic() - started
-    return {"tool": "dxconform fuzz", "examples": report.example_total, "requests": report.sent,
-            "seconds": round(seconds, 2), "examples_per_s": round(report.example_total / seconds, 1),
-            "findings": len(report.findings)}
+TARGET_RATIO = 3.0
+RUN_TIMEOUT_S = 1800
+TOKENS = ("alice-token", "bob-token")
+COUNTING_SERVER = [sys.executable, str(Path(__file__).with_name("counting_server.py"))]
+BIN = Path(sys.executable).parent
+ST_GENERATED = re.compile(r"(\d+)\s+generated", re.IGNORECASE)
+OURS, THEIRS = "dxconform run --fuzz-only", "schemathesis CLI (st run)"
 
 
-def schemathesis_cli(examples: int, seed: int) -> dict:
-    """`st run` on the export; the number of generated cases is read from its summary line."""
-    with RefServer(settings=Settings(closing_ms=0)) as server, tempfile.TemporaryDirectory() as work:
-        document = Path(work, "openapi.json")
-        document.write_text(json.dumps(build_openapi(load_spec(), server=server.url)))
-        command = [str(Path(sys.executable).with_name("schemathesis")), "run", str(document), "--url", server.url,
-                   "-H", f"Authorization: Bearer {server.token()}", "--phases", "fuzzing", "--mode", "all",
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DXCONFORM_", "PYTEST_", "HYPOTHESIS_"))}
+    env["SCHEMATHESIS_TELEMETRY"] = "false"
+    return env
+
+
+def with_server(run) -> dict:
+    """Start a fresh counting server, call `run(url)` -> (seconds, tool's own figures), read the counts, stop."""
+    server, url = start_listening([*COUNTING_SERVER, "--port", "0", "--closing-ms", "0", "--fixed-tokens"],
+                                  "the reference server")
+    try:
+        seconds, own = run(url)
+        with urllib.request.urlopen(f"{url}/__counts", timeout=10) as answer:  # noqa: S310 - loopback only
+            counts = json.load(answer)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    # A tool may not claim more examples than distinct requests reached the server: its count is capped there
+    # (st's "generated" counts examples it generated twice, or did not send).
+    examples = min(own["examples"], counts["distinct"])
+    return {"seconds": round(seconds, 2), "examples": examples, "claimed": own["examples"], "requests": counts["requests"],
+            "distinct": counts["distinct"], "examples_per_s": round(examples / seconds, 1),
+            "distinct_per_s": round(counts["distinct"] / seconds, 1),
+            "requests_per_s": round(counts["requests"] / seconds, 1), "own": own}
+
+
+def ours(work: Path, examples: int, seed: int) -> dict:
+    def run(url: str) -> tuple[float, dict]:
+        out = work / "ours"
+        command = [str(BIN / "dxconform"), "run", "--fuzz-only", "--server", url, "--token", TOKENS[0],
+                   "--token2", TOKENS[1], "--fuzz-examples", str(examples), "--seed", str(seed),
+                   "--fuzz-mode", "positive", "--fuzz-mode", "negative", "--profile", "core", "--reruns", "0",
+                   "-q", "--out", str(out)]
+        started = time.perf_counter()
+        finished = subprocess.run(command, cwd=work, env=clean_env(), capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT_S)
+        seconds = time.perf_counter() - started
+        if finished.returncode not in (0, 1):
+            raise SystemExit(f"dxconform run failed (exit {finished.returncode}):\n{finished.stdout[-3000:]}"
+                             f"{finished.stderr[-3000:]}")
+        return seconds, {"exit_code": finished.returncode, **fuzz_summary(out / "results.json")}
+    return {"tool": OURS, **with_server(run)}
+
+
+def fuzz_summary(results_file: Path) -> dict:
+    """What our run says it did (results.json): examples counted by the fuzzer, requests, findings."""
+    results = [r for r in json.loads(results_file.read_text())["results"] if r.get("fuzz")]
+    items = {(r["fuzz"]["mode"], r["fuzz"]["route"]): r["fuzz"] for r in results}
+    return {"items": len(items), "examples": sum(f.get("examples", 0) for f in items.values()),
+            "sent": sum(f.get("sent", 0) for f in items.values()),
+            "findings": sum(1 for r in results if r["outcome"] == "failed")}
+
+
+def schemathesis_cli(work: Path, examples: int, seed: int) -> dict:
+    document = work / "openapi.json"
+
+    def run(url: str) -> tuple[float, dict]:
+        from conformance.spec import load_spec
+        from conformance.spec.openapi import build_openapi
+
+        document.write_text(json.dumps(build_openapi(load_spec(), server=url)))
+        command = [str(BIN / "schemathesis"), "run", str(document), "--url", url,
+                   "-H", f"Authorization: Bearer {TOKENS[0]}", "--phases", "fuzzing", "--mode", "all",
                    "-n", str(examples), "--seed", str(seed), "--generation-database", "none", "-w", "1"]
-        started = time.monotonic()
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=ST_TIMEOUT_S, cwd=work,
-                                  env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
-        seconds = time.monotonic() - started
-    match = ST_CASES.search(finished.stdout)
-    if match is None:
-        raise SystemExit(f"could not read the number of generated cases from st run:\n{finished.stdout[-2000:]}")
-    cases = int(match.group(1))
-    return {"tool": "schemathesis CLI (st run)", "examples": cases,
-            "seconds": round(seconds, 2), "examples_per_s": round(cases / seconds, 1),
-            "exit_code": finished.returncode, "summary": _summary(finished.stdout)}
+        started = time.perf_counter()
+        finished = subprocess.run(command, cwd=work, env=clean_env(), capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT_S)
+        seconds = time.perf_counter() - started
+        match = ST_GENERATED.search(finished.stdout)
+        if finished.returncode not in (0, 1) or match is None:
+            raise SystemExit(f"st run failed (exit {finished.returncode}):\n{finished.stdout[-3000:]}"
+                             f"{finished.stderr[-2000:]}")
+        return seconds, {"exit_code": finished.returncode, "examples": int(match.group(1))}
+    return {"tool": THEIRS, **with_server(run)}
 
 
-def _summary(stdout: str) -> str:
-    lines = [line.strip() for line in stdout.splitlines() if "generated" in line or "passed" in line]
-    return " | ".join(lines[-3:])
+def best(rows: list[dict]) -> dict:
+    return max(rows, key=lambda row: row["examples_per_s"])
 
 
-def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} " \
-           f"{platform.release()}, Python {platform.python_version()}"
-
-
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=8, help="examples per route (and per mode for ours)")
+    parser.add_argument("--examples", type=int, default=8,
+                        help="examples per route and mode (ours: --fuzz-examples; st: -n); default 8, the budget "
+                             "of `dxconform run --fuzz`")
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each side, alternating (default 2; the best of each is compared)")
+    figures.add_record_option(parser)
+    args = parser.parse_args(argv)
     print(f"machine: {machine()}")
-    rows = (ours(args.examples, args.seed), schemathesis_cli(args.examples, args.seed))
-    for row in rows:
-        print(json.dumps(row))
-    ratio = rows[0]["examples_per_s"] / rows[1]["examples_per_s"]
-    print(f"ratio: {ratio:.2f}x the examples/s of the schemathesis CLI (target >= 1: "
-          f"{'MET' if ratio >= 1 else 'NOT MET'})")
-    return 0 if ratio >= 1 else 1
+    print(f"schemathesis {version('schemathesis')}, hypothesis {version('hypothesis')}")
+    runs: dict[str, list[dict]] = {OURS: [], THEIRS: []}
+    with tempfile.TemporaryDirectory(prefix="dxconform-fuzz-bench-") as tmp:
+        for index in range(args.repeat):
+            sides = (ours, schemathesis_cli) if index % 2 == 0 else (schemathesis_cli, ours)
+            for side in sides:
+                row = side(Path(tmp), args.examples, args.seed)
+                runs[row["tool"]].append(row)
+                print(json.dumps(row), flush=True)
+    mine, theirs = best(runs[OURS]), best(runs[THEIRS])
+    ratio = mine["examples_per_s"] / theirs["examples_per_s"]
+    server_ratio = mine["distinct_per_s"] / theirs["distinct_per_s"]
+    met = ratio >= TARGET_RATIO
+    for row in (mine, theirs):
+        capped = f" (claimed {row['claimed']}, capped)" if row["claimed"] > row["examples"] else ""
+        print(f"{row['tool']:28} {row['examples']:6} examples (own count{capped}) in {row['seconds']:6.2f} s: "
+              f"{row['examples_per_s']:7.1f} examples/s; at the server {row['distinct']} distinct, "
+              f"{row['requests']} requests ({row['requests_per_s']:.1f} requests/s)")
+    print(f"ratio: {ratio:.2f}x the examples/s of the schemathesis CLI, each by its own count of distinct generated "
+          f"examples (target >= {TARGET_RATIO:g}x: {'MET' if met else 'NOT MET'}); by the server's distinct "
+          f"counts: {server_ratio:.2f}x")
+    columns = ["", "dxconform run --fuzz-only", "st run"]
+    rows = [[label, mine[key], theirs[key]] for label, key in (
+        ("examples (the tool's own count)", "claimed"),
+        ("examples counted (own count, at most the server's distinct)", "examples"), ("wall seconds (whole process)", "seconds"),
+        ("examples/s", "examples_per_s"), ("distinct requests (counted at the server)", "distinct"),
+        ("requests (counted at the server)", "requests"), ("requests/s", "requests_per_s"))]
+    item = figures.entry(
+        "fuzz", "Fuzzing", target=f">= {TARGET_RATIO:g}x the examples/s of the schemathesis CLI",
+        measured=f"{ratio:.2f}x ({mine['examples_per_s']} vs {theirs['examples_per_s']} examples/s)", met=met,
+        tables=[figures.table(f"--examples {args.examples} --seed {args.seed}, best of {args.repeat} runs per "
+                              "side, alternating", columns, rows)],
+        raw={"examples": args.examples, "seed": args.seed, "repeat": args.repeat, "ratio": round(ratio, 3),
+             "ratio_by_server_counts": round(server_ratio, 3),
+             "schemathesis": version("schemathesis"), "hypothesis": version("hypothesis"), "runs": runs},
+        notes=["Examples are each tool's own count of distinct generated examples it sent (ours: results.json; "
+               "st run: its summary's \"generated\"), capped at the distinct requests the server counted "
+               f"(st run claimed {theirs['claimed']}, the server saw {theirs['distinct']} distinct requests). "
+               f"The server's distinct count of ours ({mine['distinct']}) also holds the pool of objects each of "
+               f"the {mine['own'].get('items')} (mode, route) items makes and destroys; by the server's distinct "
+               f"counts the ratio is {server_ratio:.2f}x."])
+    figures.finish(item, args.record)
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

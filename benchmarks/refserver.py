@@ -1,11 +1,12 @@
 """Benchmark of the reference server on loopback: describe and findDataObjects requests/s, upload and download
 MiB/s (not a test).
 
-Starts `dxconform serve --port 0` as a child process (in memory, or on a SQLite file with --db), measures
+Starts `dxconform serve --port 0` as a child process (in memory, then on a SQLite file), measures
 from this process over HTTP, prints the figures and the machine, and stops the server. Every phase is
 bounded both in count and in time.
 
-    python benchmarks/refserver.py [--seconds 5] [--clients 1 4] [--upload-mib 200] [--find-objects 100] [--db]
+    python benchmarks/refserver.py [--seconds 5] [--clients 1 4] [--upload-mib 200] [--find-objects 100]
+        [--stores memory db] [--record]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import figures  # noqa: E402
 from launch import start_listening  # noqa: E402
 from machine import machine  # noqa: E402
 
@@ -117,27 +119,20 @@ def populate(session: requests.Session, url: str, project: str, count: int) -> N
                                            "close": True})
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="time bound of each phase (default 5)")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="describe clients (default 1 4)")
-    parser.add_argument("--upload-mib", type=int, default=200, help="upload bound in MiB (default 200)")
-    parser.add_argument("--find-objects", type=int, default=100,
-                        help="objects findDataObjects returns, described, in one page (default 100)")
-    parser.add_argument("--db", action="store_true", help="store in a temporary SQLite file (--db) instead of memory")
-    args = parser.parse_args(argv)
-
+def measure(args, db: bool) -> dict[str, float]:
+    """{measure: figure} of one server (in memory, or on a temporary SQLite file), printed as it goes."""
+    found_figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="dxconform-bench-") as tmp:
-        proc, url = start_server(os.path.join(tmp, "bench.sqlite") if args.db else None)
+        proc, url = start_server(os.path.join(tmp, "bench.sqlite") if db else None)
         try:
             session = requests.Session()
             project = call(session, url, "/project/new", {"name": "bench"})["id"]
             record = call(session, url, "/record/new", {"project": project, "name": "r", "tags": ["t"],
                                                         "properties": {"k": "v"}, "close": True})["id"]
-            print(f"machine: {machine()}")
-            print(f"server:  {url} ({'SQLite file' if args.db else 'in memory'})")
+            print(f"server:  {url} ({'SQLite file' if db else 'in memory'})")
             for clients in args.clients:
                 count, elapsed = bench_describe(url, record, project, clients, args.seconds)
+                found_figures[f"describe, {clients} client(s), requests/s"] = count / elapsed
                 print(f"describe: {count / elapsed:8.0f} requests/s  ({clients} client(s), {count} requests "
                       f"in {elapsed:.1f} s)")
             populate(session, url, project, args.find_objects)
@@ -149,12 +144,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"findDataObjects found {found} objects, not {args.find_objects}")
             for clients in args.clients:
                 count, elapsed = bench_calls(url, "/system/findDataObjects", find, clients, args.seconds)
+                found_figures[f"findDataObjects ({found} described per answer), {clients} client(s), requests/s"] = \
+                    count / elapsed
                 print(f"find:     {count / elapsed:8.0f} requests/s  ({clients} client(s), {found} described "
                       f"objects per answer: {count * found / elapsed:,.0f} objects/s)")
             sent, elapsed, file_id = bench_upload(url, project, args.upload_mib, args.seconds)
+            found_figures["upload, 5 MiB parts, /file/new to closed, MiB/s"] = sent / MiB / elapsed
             print(f"upload:   {sent / MiB / elapsed:8.1f} MiB/s      ({sent // MiB} MiB in 5 MiB parts, "
                   f"new to closed, in {elapsed:.1f} s)")
             received, elapsed = bench_download(url, project, file_id, args.seconds)
+            found_figures["download through the file's URL, MiB/s"] = received / MiB / elapsed
             print(f"download: {received / MiB / elapsed:8.1f} MiB/s      ({received // MiB} MiB in {elapsed:.1f} s)")
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -162,6 +161,39 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    return found_figures
+
+
+STORES = {"memory": "in memory", "db": "`--db` file"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="time bound of each phase (default 5)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="describe clients (default 1 4)")
+    parser.add_argument("--upload-mib", type=int, default=200, help="upload bound in MiB (default 200)")
+    parser.add_argument("--find-objects", type=int, default=100,
+                        help="objects findDataObjects returns, described, in one page (default 100)")
+    parser.add_argument("--stores", nargs="+", choices=sorted(STORES), default=["memory", "db"],
+                        help="servers to measure: in memory, on a temporary SQLite file (default both)")
+    parser.add_argument("--db", action="store_true", help="only the SQLite file store (as --stores db)")
+    figures.add_record_option(parser)
+    args = parser.parse_args(argv)
+    stores = ["db"] if args.db else args.stores
+    print(f"machine: {machine()}")
+    measured = {store: measure(args, store == "db") for store in stores}
+    names = list(dict.fromkeys(name for store in stores for name in measured[store]))
+    rows = [[name, *(round(measured[store].get(name, 0.0), 1) for store in stores)] for name in names]
+    first = measured[stores[0]]
+    describe = first.get("describe, 1 client(s), requests/s")
+    item = figures.entry(
+        "refserver", "Reference server", target=None, met=None,
+        measured=(f"{describe:,.0f} describe requests/s ({STORES[stores[0]]}, 1 client)" if describe
+                  else "see the table"),
+        tables=[figures.table("Requests/s and MiB/s of `dxconform serve` on loopback, from one process over HTTP",
+                              ["measure", *(STORES[store] for store in stores)], rows)],
+        raw={"stores": measured, "seconds": args.seconds, "upload_mib": args.upload_mib}, argv=argv)
+    figures.finish(item, args.record)
     return 0
 
 

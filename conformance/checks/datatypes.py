@@ -26,11 +26,10 @@ STRICT_ENTITY_ID = re.compile(r"^[a-z]+-[0-9BFGJKPQVXYZbfgjkpqvxyz]{24}$")
 
 def _schema_positions(ctx: CheckContext, exchange: Exchange, instance: Any):
     route = ctx.route_for(exchange)
-    found = output_schema_node(ctx.spec, route) if route else None
-    if found is None:
+    node = output_schema_node(ctx.spec, route) if route else None
+    if node is None:
         return None
-    schema, resolver = found
-    return dx_typed_positions(schema, instance, resolver)
+    return dx_typed_positions(node, instance)
 
 
 @check(name="strict_int", level=Level.MUST, area=Area.DATA_TYPES, source=DATA_TYPES_DOC,

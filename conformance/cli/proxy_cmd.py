@@ -104,7 +104,13 @@ def run_proxy(args: argparse.Namespace) -> int:
         if not proxy.server.started:
             raise UsageError(f"the proxy could not listen on {host}:{proxy.port}")
         document, files = proxy.finish(Path(args.out))
-        return _report(document, files)
+        code = _report(document, files)
+        if proxy.traffic.checker_lost:
+            print(f"error: {proxy.traffic.checker_lost}; the checks it held are lost: {files['results']} holds "
+                  "only what the proxy checked itself (the HAR is complete: `dxconform validate` checks it all)",
+                  file=sys.stderr)
+            return 2
+        return code
 
 
 def run_validate(args: argparse.Namespace) -> int:

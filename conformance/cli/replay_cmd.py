@@ -104,7 +104,8 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], tup
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from ..fuzz import FuzzConfig, replay
+    from ..fuzz import FuzzConfig
+    from ..fuzz.engine import replay
     from ..fuzz.pool import PoolError
 
     if args.timeout <= 0:

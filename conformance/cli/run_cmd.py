@@ -9,10 +9,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..output_guard import guard_outputs
 from .main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+
+if TYPE_CHECKING:
+    from ..pytest_plugin.suite import PreloadedSuite
 
 DEFAULT_OUT = "reports/latest"
 PLUGIN = "conformance.pytest_plugin.plugin"
@@ -202,27 +206,34 @@ def _case_dirs(args: argparse.Namespace) -> list[Path]:
     return dirs
 
 
-def _check_case_files(dirs: list[Path]) -> int:
+def _check_case_files(dirs: list[Path]) -> tuple[int, list[PreloadedSuite]]:
     """Broken case files stop the run before anything is sent: every problem as `file:line: message`. A case
     added with --add-cases may not take the id of a case already in the run (the suite's or an earlier
-    directory's): -k, the results and expectations files would not tell the two apart."""
+    directory's): -k, the results and expectations files would not tell the two apart. Returns the number of
+    cases and, for a run of one case directory, its suite as loaded, for the plugin to use (suite.py)."""
     from ..cases import CaseLoadError, load_suite
+    from ..cases.loader import case_files
     from ..checks import CHECKS
+    from ..pytest_plugin.suite import PreloadedSuite
 
     seen: dict[str, str] = {}       # case id (before any for_each expansion) -> where it is first defined
     collisions: list[str] = []
     count = 0
+    preloaded: list[PreloadedSuite] = []
     for index, cases in enumerate(dirs):
         try:
             # Files are labelled as the run names them: relative to the suite's parent (pytest's rootdir),
             # an added file outside it by its full path.
-            suite = load_suite([cases], base=dirs[0].parent, known_checks=CHECKS)
+            files = [path.resolve() for path in case_files([cases])]
+            suite = load_suite(files, base=dirs[0].parent, known_checks=CHECKS)
         except CaseLoadError as problem:
             for error in problem.errors:
                 print(error, file=sys.stderr)
             raise UsageError(f"{len(problem.errors)} problem(s) in the case files under {cases}") from None
         if not suite.cases:
             raise UsageError(f"no cases under {cases}")
+        if len(dirs) == 1:
+            preloaded.append(PreloadedSuite(suite, tuple(files), dirs[0].parent))
         count += len(suite.cases)
         ids: dict[str, str] = {}
         for case in suite.cases:
@@ -237,7 +248,7 @@ def _check_case_files(dirs: list[Path]) -> int:
             print(line, file=sys.stderr)
         raise UsageError(f"{len(collisions)} added case id(s) collide with cases already in the run: "
                          f"give them other ids")
-    return count
+    return count, preloaded
 
 
 def default_deadline(cases: int, fuzz_budget: int) -> float:
@@ -385,7 +396,7 @@ def run(args: argparse.Namespace) -> int:
     _check_arguments(args)
     _escape_unencodable_output()
     dirs = _case_dirs(args)
-    cases = _check_case_files(dirs)
+    cases, preloaded = _check_case_files(dirs)
     args.deadline_s = args.deadline or default_deadline(cases, args.fuzz_budget)
     out = Path(args.out).resolve()
     try:
@@ -395,16 +406,34 @@ def run(args: argparse.Namespace) -> int:
     for name in ("results.json", "junit.xml", "report.html"):
         (out / name).unlink(missing_ok=True)  # a stale file must never pass for this run's
     # Every token is scrubbed from stdout, stderr, logs and warnings for the run (output_guard.py).
+    written = _WrittenDocument()
     with guard_outputs([args.token, args.token2, os.environ.get(TOKEN_ENV), os.environ.get(TOKEN2_ENV)]) as guard, \
             _target(args) as (server, tokens, embedded), _token_environment(tokens):
         guard.add(tokens.values())
-        code = _run_pytest(pytest_arguments(args, dirs, server, embedded, out), dirs[0])
+        code = _run_pytest(pytest_arguments(args, dirs, server, embedded, out), dirs[0],
+                           plugins=[*preloaded, written])
         _scrub_outputs(out, tokens.values())
-    from ..reporting.badges import write_run_badges
-    write_run_badges(out)  # DIR/badges/<profile>-<level>.svg
+    from ..reporting.badges import BADGES_DIR, write_badges, write_run_badges
+    if written.document is not None:
+        write_badges(written.document, out / BADGES_DIR)  # DIR/badges/<profile>-<level>.svg
+    else:
+        write_run_badges(out)
     if code == 5 and getattr(args, "shard", None):
         code = 0    # a shard may hold none of the selected cases; its (empty) results still merge
-    return _exit_code(code, out, flaky_fails=args.flaky_fails)
+    return _exit_code(code, out, flaky_fails=args.flaky_fails, document=written.document)
+
+
+class _WrittenDocument:
+    """A plugin object for pytest.main: keeps the results document the run wrote (as data), so that the exit
+    code and the badges come from it without reading results.json back."""
+
+    def __init__(self):
+        self.document: dict | None = None
+
+    def pytest_unconfigure(self, config) -> None:
+        from ..pytest_plugin.plugin import written_document
+
+        self.document = written_document(config)
 
 
 def _escape_unencodable_output() -> None:
@@ -416,9 +445,10 @@ def _escape_unencodable_output() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def _run_pytest(argv: list[str], cases: Path) -> int:
+def _run_pytest(argv: list[str], cases: Path, plugins: list[object] = ()) -> int:
     """pytest.main in this process, from the cases' parent (so ids print as cases/...), with no plugin
-    autoloading (installed pytest plugins such as hypothesis or anyio do not belong in this run)."""
+    autoloading (installed pytest plugins such as hypothesis or anyio do not belong in this run); `plugins`
+    are plugin objects given to pytest."""
     import pytest
 
     sys.stdout.flush()
@@ -426,7 +456,7 @@ def _run_pytest(argv: list[str], cases: Path) -> int:
     os.environ[AUTOLOAD_ENV] = "1"
     os.chdir(cases.parent)
     try:
-        return int(pytest.main(argv))
+        return int(pytest.main(argv, plugins=list(plugins)))
     finally:
         os.chdir(saved_cwd)
         if saved_autoload is None:
@@ -464,9 +494,10 @@ def _scrub_outputs(out: Path, tokens) -> None:
         path.write_bytes(clean)
 
 
-def _exit_code(pytest_code: int, out: Path, *, flaky_fails: bool = False) -> int:
-    """CONTRACT exit codes from pytest's and from results.json (which alone knows levels): 1 for an
-    unexpected MUST failure (xfailed results are expected ones), or a flaky MUST result with --flaky-fails."""
+def _exit_code(pytest_code: int, out: Path, *, flaky_fails: bool = False, document: dict | None = None) -> int:
+    """CONTRACT exit codes from pytest's and from results.json (which alone knows levels; `document` is what
+    was written there, else the file is read): 1 for an unexpected MUST failure (xfailed results are expected
+    ones), or a flaky MUST result with --flaky-fails."""
     from ..gate import gate_failures
     from ..reporting.results_json import read_document
 
@@ -476,10 +507,11 @@ def _exit_code(pytest_code: int, out: Path, *, flaky_fails: bool = False) -> int
         raise UsageError("the run was interrupted")
     if pytest_code not in (0, 1):
         raise UsageError(f"pytest stopped with exit code {pytest_code} (see above)")
-    try:
-        document = read_document(out / "results.json")
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"no results were written: {exc}") from None
+    if document is None:
+        try:
+            document = read_document(out / "results.json")
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"no results were written: {exc}") from None
     stopped = document.get("stopped")
     if stopped:   # the run did not run everything: no verdict (exit 2), what ran is in results.json
         raise UsageError(f"the run stopped: {stopped['message']}; {stopped['not_run']} case(s) not run "

@@ -12,6 +12,7 @@ from . import (
     cli_reference,
     emulator_table,
     limits_table,
+    performance,
     real_traffic_score,
     routes_page,
     selftest_score,
@@ -53,4 +54,7 @@ TARGETS = (
     Target("docs/selftest.md", "selftest-score", selftest_score.render_selftest_page),
     Target("README.md", "selftest-score", selftest_score.render_readme),
     Target("docs/differential.md", "real-traffic-score", real_traffic_score.render),
+    Target("docs/performance.md", "performance-summary", performance.render_summary),
+    *(Target("docs/performance.md", f"performance-{name}", performance.render_benchmark(name))
+      for name in performance.BENCHMARKS),
 )

@@ -104,14 +104,20 @@ class _Watcher:
         self._condition = threading.Condition()
         self._armed: set[_Watchdog] = set()
         self._thread: threading.Thread | None = None
+        # When the watcher wakes up next on its own (None: not before it is notified). A watchdog due later
+        # needs no wake-up: waking the thread on every request cost a thread switch each, under the GIL.
+        self._wakes_at: float | None = None
 
     def arm(self, watchdog: _Watchdog) -> None:
         with self._condition:
             self._armed.add(watchdog)
             if self._thread is None or not self._thread.is_alive():   # first use, or after a fork
+                self._wakes_at = None
                 self._thread = threading.Thread(target=self._watch, name="dxconform-watchdog", daemon=True)
                 self._thread.start()
-            self._condition.notify()
+            if self._wakes_at is None or watchdog.deadline < self._wakes_at:
+                self._wakes_at = watchdog.deadline
+                self._condition.notify()
 
     def disarm(self, watchdog: _Watchdog) -> None:
         with self._condition:
@@ -125,6 +131,7 @@ class _Watcher:
                     self._armed.discard(watchdog)
                     watchdog._fire()
                 nearest = min((w.deadline for w in self._armed), default=None)
+                self._wakes_at = nearest
                 self._condition.wait(None if nearest is None else max(nearest - now, 0.001))
 
 

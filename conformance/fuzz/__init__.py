@@ -1,18 +1,9 @@
 """Schema-driven fuzzing of the core, executables, workflows and apps routes: positive, negative and stateful,
-checked like cases."""
+checked like cases. The package's face is what a run's plan needs without the fuzzer behind it (hypothesis and
+schemathesis load only with conformance.fuzz.engine: run_fuzz, replay)."""
 
-from .config import ALL_MODES, DEFAULT_EXAMPLES, DEFAULT_SEED, FuzzConfig, Mode
-from .engine import Replay, replay, run_fuzz
+from .config import ALL_MODES, CORE, DEFAULT_EXAMPLES, DEFAULT_SEED, FUZZ_PROFILES, FuzzConfig, Mode
 from .findings import FuzzFinding, FuzzReport, load_findings
 
-
-def replay_by_id(findings_path, finding_id: str, config: FuzzConfig) -> Replay:
-    """Replay the finding `finding_id` of a saved report against the server of `config`."""
-    for finding in load_findings(findings_path):
-        if finding.id == finding_id:
-            return replay(finding, config)
-    raise KeyError(f"no finding {finding_id!r} in {findings_path}")
-
-
-__all__ = ["ALL_MODES", "DEFAULT_EXAMPLES", "DEFAULT_SEED", "FuzzConfig", "FuzzFinding", "FuzzReport", "Mode",
-           "Replay", "load_findings", "replay", "replay_by_id", "run_fuzz"]
+__all__ = ["ALL_MODES", "CORE", "DEFAULT_EXAMPLES", "DEFAULT_SEED", "FUZZ_PROFILES", "FuzzConfig", "FuzzFinding",
+           "FuzzReport", "Mode", "load_findings"]

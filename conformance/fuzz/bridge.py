@@ -4,6 +4,7 @@ strategy per route key."""
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from typing import Any
 
@@ -11,12 +12,13 @@ from hypothesis import strategies as st
 
 from ..spec import Spec, load_spec
 from ..spec.openapi import build_openapi
+from .config import CORE, FUZZ_PROFILES
 
 # Where the pool or the runner gives the value: generated values there are replaced, never sent as is.
 PATH_PARAMETER_SUFFIX = "_hash"
+PATH_PARAMETER = re.compile(r"\{([a-z]+" + PATH_PARAMETER_SUFFIX + r")\}")
+PATH_PARAMETER_VALUE = "0" * 24
 # The profiles the fuzzer can drive (it makes the objects their instance routes need), core first.
-FUZZ_PROFILES = ("core", "executables", "workflows", "apps")
-CORE = "core"
 
 
 def _component(document: dict[str, Any], node: Any) -> Any:
@@ -60,14 +62,20 @@ def closed_for_generation(document: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _schemathesis_schema(spec: Spec, profile: str = CORE) -> tuple[Any, dict[str, Any]]:
-    import schemathesis  # imported late: it is heavy, and only fuzzing needs it
-
+def _export(spec: Spec, profile: str = CORE) -> tuple[dict[str, Any], dict[str, str]]:
+    """The OpenAPI export of a profile and its operations (route key -> path), in the export's order."""
     document = build_openapi(spec, profile)
+    return document, {item["post"]["x-dx-route"]: path for path, item in document["paths"].items()}
+
+
+@cache
+def _schemathesis_schema(spec: Spec, profile: str = CORE) -> tuple[Any, dict[str, Any]]:
+    import schemathesis  # imported late: it is heavy, and only a plan that falls back to it needs it
+
+    document, operations = _export(spec, profile)
     schema = schemathesis.openapi.from_dict(closed_for_generation(document))
     # NUL bytes in strings are a transport curiosity, not an API edge: servers in C cut strings there.
     schema.config.generation.update(allow_x00=False)
-    operations = {item["post"]["x-dx-route"]: path for path, item in document["paths"].items()}
     return schema, operations
 
 
@@ -76,7 +84,7 @@ def fuzzable_routes(spec: Spec | None = None, profiles: tuple[str, ...] = (CORE,
     FUZZ_PROFILES order, each in its export's order. Profiles the fuzzer cannot drive are left out."""
     spec = spec or load_spec()
     return [route for profile in FUZZ_PROFILES if profile in profiles
-            for route in _schemathesis_schema(spec, profile)[1]]
+            for route in _export(spec, profile)[1]]
 
 
 def route_profile(spec: Spec, route: str) -> str:
@@ -94,9 +102,21 @@ def documented_errors(spec: Spec, route: str) -> frozenset[str]:
 
 @cache
 def body_strategy(spec: Spec, route: str) -> st.SearchStrategy[Any]:
-    """Schema-valid request bodies of one route, drawn by schemathesis from the OpenAPI export."""
+    """Schema-valid request bodies of one route, drawn by schemathesis from the OpenAPI export.
+
+    The body's own strategy (schemathesis's body parameter), not a whole case: a case also draws path
+    parameters, headers and the rest, which the fuzzer never sends (the pool gives the path's IDs) and which
+    took most of the generation time. Should a schemathesis release move that method, the whole case's body
+    is drawn instead, with the path parameters fixed."""
     from schemathesis import GenerationMode
 
     schema, operations = _schemathesis_schema(spec, route_profile(spec, route))
-    operation = schema[operations[route]]["POST"]
-    return operation.as_strategy(generation_mode=GenerationMode.POSITIVE).map(lambda case: case.body)
+    path = operations[route]
+    operation = schema[path]["POST"]
+    try:
+        config = schema.config.generation_for(operation=operation, phase="fuzzing")
+        return operation.body[0].get_strategy(operation, config, GenerationMode.POSITIVE)
+    except (AttributeError, IndexError, TypeError):
+        fixed = {name: PATH_PARAMETER_VALUE for name in PATH_PARAMETER.findall(path)}
+        return operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=fixed).map(
+            lambda case: case.body)

@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# The profiles whose routes can be fuzzed; core is fuzzed unless another profile is asked for.
+FUZZ_PROFILES = ("core", "executables", "workflows", "apps")
+CORE = "core"
+
 
 class Mode(StrEnum):
     """positive: valid input; negative: input that breaks one documented constraint; stateful: sequences."""
@@ -73,5 +77,10 @@ class FuzzConfig:
 
     def seed_for(self, *parts: str) -> int:
         """The hypothesis seed of one (mode, route) run: derived from the run seed, stable across runs."""
-        text = ":".join((str(self.seed), *parts))
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+        return derived_seed(self.seed, *parts)
+
+
+def derived_seed(seed: int, *parts: str) -> int:
+    """A seed derived from the run seed and `parts` (a mode, a route...): the same in every run and process."""
+    text = ":".join((str(seed), *parts))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")

@@ -4,11 +4,12 @@ findings de-duplicated per (mode, route, rule), each shrunk to its smallest inpu
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from ..model import Exchange, Finding
 from ..spec import Spec, load_spec
-from .bridge import FUZZ_PROFILES, fuzzable_routes, route_profile
+from .bridge import CORE, FUZZ_PROFILES, fuzzable_routes, route_profile
 from .config import STATEFUL_MAX_STEPS, FuzzConfig, Mode
 from .drive import BudgetMet, explore, shrink
 from .execute import Executor, Outcome
@@ -34,18 +35,26 @@ class _Run:
         self.session = Session(config)
         self.pools = PoolBuilder(self.session, config.containers)
         self.executor = Executor(self.session, spec)
-        self.planner = Planner(spec, config.run_prefix)
+        self.planner = Planner(spec, config.run_prefix, config.seed, config.examples)
         self.report = FuzzReport(seed=config.seed, examples=config.examples,
                                  modes=[m.value for m in config.modes], run_prefix=config.run_prefix)
         self.deadline = time.monotonic() + config.max_seconds
         self.cache: dict[str, Outcome] = {}
+        # Sends the examples explore draws while it draws the next ones (one thread: the sends stay in order).
+        self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxconform-fuzz-sender")
 
     # -- the run --------------------------------------------------------------------------------------------
     def run(self) -> FuzzReport:
         started = time.monotonic()
         try:
-            self.pools.start()
+            # The pool's requests go out on the sender thread while this one draws the routes' plans (the
+            # profile probe, when no routes are given, waits for them: it shares the connection).
+            # No home project yet: the first pool whose route names a project makes it (PoolBuilder.make).
+            starting = self.sender.submit(self.pools.start, home=Mode.STATEFUL in self.config.modes)
+            if self.config.routes is None:
+                starting.result()
             routes = self._routes()
+            starting.result()
             self.report.profiles = sorted({route_profile(self.spec, r) for r in routes})
             per_route = [m for m in self.config.modes if m is not Mode.STATEFUL]
             if per_route and self.config.examples:
@@ -57,6 +66,9 @@ class _Run:
                 self._fuzz(Mode.STATEFUL, strategy, bindings, self.config.seed_for("stateful"),
                            self.config.examples * SEQUENCES_PER_EXAMPLE)
         finally:
+            # Nothing is in flight on the sender thread when cleanup sends (after an error: what was not yet
+            # sent is dropped).
+            self.sender.shutdown(cancel_futures=True)
             self.report.cleanup_problems = self.session.cleanup()
             self.report.requests = list(self.session.requests)
             self.report.sent = self.session.sent
@@ -84,7 +96,11 @@ class _Run:
         if reason:
             self.report.skipped[route] = reason
             return
-        bindings = self.pools.make(f"r{index}", route_profiles(self.spec, [route]))
+        profiles = route_profiles(self.spec, [route])
+        # A core route's pool holds only what its calls name (its plan tells); the other profiles' pools
+        # hold all their objects (a job waits on the pool's record).
+        classes = self.planner.pool_classes(route) if profiles == {CORE} else None
+        bindings = self.pools.make(f"r{index}", profiles, classes)
         slots = self.pools.slots(bindings)
         for mode in modes:
             maker = self.planner.positive if mode is Mode.POSITIVE else self.planner.negative
@@ -94,16 +110,33 @@ class _Run:
     # -- one hypothesis run: explore, then shrink each new finding ------------------------------------------
     def _fuzz(self, mode: Mode, strategy, bindings: dict[str, str], run_seed: int, budget: int,
               route: str | None = None) -> None:
-        self.cache = {}
-        new: list[FuzzFinding] = []
+        """Explore: hypothesis draws the examples in this thread while the sender thread sends the ones drawn
+        before (pipelined: one example after the other, in the order drawn, so the request log and the
+        findings are those of a run that sends each example as it is drawn; nothing the server answers feeds
+        back into what is drawn). Then each new finding is shrunk, one request at a time."""
+        pending: dict[str, Future[Outcome]] = {}   # by example key: the budget counts distinct examples
+        drawn: list[tuple[Steps, Future[Outcome]]] = []
 
         def on_example(steps: Steps) -> None:
-            if len(self.cache) >= budget:
+            if len(pending) >= budget:
                 raise BudgetMet()  # every call from here on: hypothesis stops generating
             key = steps_key(steps)
-            if key in self.cache or self._out_of_time():
+            if key in pending or self._out_of_time():
                 return
-            outcome = self.cache[key] = self.executor.run(steps, bindings)
+            pending[key] = self.sender.submit(self.executor.run, steps, bindings)
+            drawn.append((steps, pending[key]))
+
+        # Hypothesis repeats simple examples early on; the budget counts distinct examples sent.
+        try:
+            note = explore(strategy, run_seed, budget * DRAWS_PER_EXAMPLE, on_example)
+        finally:
+            wait(pending.values())   # every example drawn is sent before anything else goes out
+        self.cache = {key: future.result() for key, future in pending.items()}
+        outcomes = [(steps, future.result()) for steps, future in drawn]
+        if note:
+            self.report.notes.append(f"{mode.value} {route or ''}: {note}".replace("  ", " "))
+        new: list[FuzzFinding] = []
+        for steps, outcome in outcomes:
             fuzzed = [s.route for s in steps[-1:]] if mode is not Mode.STATEFUL else [s.route for s in steps]
             for name in fuzzed:
                 self.report.count(mode.value, name)
@@ -114,11 +147,6 @@ class _Run:
                     continue
                 index, findings = outcome.hit(hit_route, rule)
                 new.append(self._new_finding(mode, hit_route, rule, steps, outcome.exchanges, index, findings))
-
-        # Hypothesis repeats simple examples early on; the budget counts distinct examples sent.
-        note = explore(strategy, run_seed, budget * DRAWS_PER_EXAMPLE, on_example)
-        if note:
-            self.report.notes.append(f"{mode.value} {route or ''}: {note}".replace("  ", " "))
         for finding in new:
             self._shrink(finding, strategy, bindings, run_seed, budget)
 

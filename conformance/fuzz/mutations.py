@@ -22,6 +22,8 @@ TYPE_SAMPLES: dict[str, Any] = {"string": "fuzz", "integer": 7, "number": 1.5, "
 PATTERN_BREAKERS = ("", "not-an-id", "fuzz\u0001", "project-0", "/")
 NOT_IN_ENUM = "NOT-A-DOCUMENTED-VALUE"
 DELETE: Any = object()
+# The order of a place's candidates, likeliest client mistake first.
+KIND_ORDER = {"root": 0, "type": 0, "pattern": 1, "enum": 1, "required": 2, "json": 3}
 MALFORMED_JSON = '{"fuzz": '
 
 
@@ -69,4 +71,7 @@ def mutation_candidates(found: list[Position], resolver: Any) -> list[Mutation]:
         if isinstance(node.get("enum"), list) and NOT_IN_ENUM not in node["enum"]:
             add(Mutation("enum", path, NOT_IN_ENUM))
     add(Mutation("json", (), MALFORMED_JSON))
-    return list(out.values())
+    # A value of the wrong type first at each place, a required key's removal after: the walk meets a key's
+    # removal (on its parent) before the key's own type, and the first candidate of a place is the one drawn
+    # most (strategies.draw_at_one_place). The order is otherwise the walk's.
+    return sorted(out.values(), key=lambda m: KIND_ORDER.get(m.kind, len(KIND_ORDER)))

@@ -48,3 +48,16 @@ def pin(draw: Any, value: Any, slots: Slots, key: str | None = None) -> Any:
             pinned[new_name] = pin(draw, item, slots, key=name)
         return pinned
     return value
+
+
+def named_classes(value: Any, key: str | None = None) -> set[str]:
+    """The classes of the IDs `value` names (in values and mapping keys), as pin() reads them: what a pool
+    must hold for pin() to pin them."""
+    if isinstance(value, str):
+        cls = "user" if key in PERSON_FIELDS else _class_of(value)
+        return {cls} if cls else set()
+    if isinstance(value, list):
+        return set().union(*(named_classes(item) for item in value))
+    if isinstance(value, dict):
+        return set().union(*(named_classes(name) | named_classes(item, name) for name, item in value.items()))
+    return set()

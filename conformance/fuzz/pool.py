@@ -62,6 +62,11 @@ class Slots:
         return Slots(merged, self.users_as_keys)
 
 
+# (base URL, token) -> the user ID whoami answered: the many fuzzing runs of one `dxconform run` (one per
+# item) ask once per user, not once per run (the answer is not logged: the request log does not change).
+_USER_IDS: dict[tuple[str, str], str] = {}
+
+
 class PoolBuilder:
     """Makes the run's home project once, then one small pool per route: a project with an open and a
     closing file, an open and a closed record, in folder /fuzz; for the routes of the other profiles also an
@@ -78,22 +83,31 @@ class PoolBuilder:
         self.user_slots: tuple[str, ...] = ()
         self.other_user_slots: tuple[str, ...] = ()
 
-    def start(self) -> None:
-        """Learn the users' IDs and make the home project `<prefix>` (the run's own, destroyed at the end)."""
-        for index, name in enumerate(self.session.config.tokens):
-            exchange = self.session.transport.call("/system/whoami", user=name, route="/system/whoami")
-            user_id = answer_id(exchange)
+    def start(self, home: bool = True) -> None:
+        """Learn the users' IDs and make the home project `<prefix>` (the run's own, destroyed at the end);
+        with `home` False, the home project is made by the first pool whose classes need a second project."""
+        config = self.session.config
+        for index, (name, token) in enumerate(config.tokens.items()):
+            user_id = _USER_IDS.get((config.base_url, token))
             if user_id is None:
-                raise PoolError(f"/system/whoami as {name} failed: {_status(exchange)}")
+                exchange = self.session.transport.call("/system/whoami", user=name, route="/system/whoami")
+                user_id = answer_id(exchange)
+                if user_id is None:
+                    raise PoolError(f"/system/whoami as {name} failed: {_status(exchange)}")
+                _USER_IDS[(config.base_url, token)] = user_id
             slot = "user_self" if name == self.session.user else f"user_other{index}"
             self.base[slot] = user_id
         self.user_slots = tuple(sorted(s for s in self.base if s.startswith("user_")))
         self.other_user_slots = tuple(s for s in self.user_slots if s != "user_self")
-        home = self._make(Step("/project/new", body={"name": self.prefix}, creates="project_home"), self.base)
-        self.session.name(home, "project_home")
+        if home:
+            self._make_home()
         for index, container in enumerate(self.containers):
             self.base[f"container{index}"] = container
             self.session.name(container, f"container{index}")
+
+    def _make_home(self) -> None:
+        home = self._make(Step("/project/new", body={"name": self.prefix}, creates="project_home"), self.base)
+        self.session.name(home, "project_home")
 
     def slots(self, bindings: dict[str, str]) -> Slots:
         by_class = {cls: tuple(s for s in slots if s in bindings) for cls, slots in OBJECT_SLOTS.items()}
@@ -101,22 +115,21 @@ class PoolBuilder:
         by_class["container"] = tuple(s for s in bindings if s.startswith("container"))
         return Slots(by_class, self.other_user_slots or ("user_self",))
 
-    def make(self, tag: str, profiles: Collection[str] = ()) -> dict[str, str]:
+    def make(self, tag: str, profiles: Collection[str] = (), classes: Collection[str] | None = None) -> dict[str, str]:
         """A fresh pool for one route (or the stateful run): slot -> ID, plus the home project and users;
         with `profiles` beyond core, an applet and a waiting job too, and what the workflows and apps
-        profiles' routes work on (see the class)."""
+        profiles' routes work on (see the class). `classes`, when given, are the classes the route's calls
+        name (its subject's, the IDs in its bodies): of core's, only those are made (always the project
+        that holds them; the home project only for a route that names a project or container)."""
+        if classes is not None and "project_home" not in self.base and {"project", "container"} & set(classes):
+            self._make_home()
         bindings = dict(self.base)
         project = placeholder("project")
         self._make(Step("/project/new", body={"name": f"{self.prefix}-{tag}"}, creates="project"), bindings)
-        self._make(Step("/file/new", body={"project": project, "name": "fuzz-open.txt", "folder": "/fuzz",
-                                           "parents": True}, creates="file_open"), bindings)
-        self._make(Step("/file/new", body={"project": project, "name": "fuzz-closing.txt", "folder": "/fuzz"},
-                        creates="file_closed"), bindings)
-        self._make(Step("/record/new", body={"project": project, "name": "fuzz-open-record", "folder": "/fuzz",
-                                             "details": {"fuzz": True}}, creates="record_open"), bindings)
-        self._make(Step("/record/new", body={"project": project, "name": "fuzz-closed-record", "folder": "/fuzz",
-                                             "close": True}, creates="record_closed"), bindings)
-        self._upload_and_close(bindings)
+        if classes is None or "file" in classes:
+            self._files(bindings)
+        if classes is None or "record" in classes:
+            self._records(bindings)
         extra = set(profiles) - {CORE}
         if extra:
             self._make(Step(APPLET_NEW, body={"project": project, "name": "fuzz-applet", "folder": "/fuzz",
@@ -129,6 +142,24 @@ class PoolBuilder:
         if APPS in extra:
             self._apps(tag, bindings)
         return bindings
+
+    def _files(self, bindings: dict[str, str]) -> None:
+        """An open file and a closed one (one part uploaded), in folder /fuzz of the pool's project."""
+        project = placeholder("project")
+        self._make(Step("/file/new", body={"project": project, "name": "fuzz-open.txt", "folder": "/fuzz",
+                                           "parents": True}, creates="file_open"), bindings)
+        self._make(Step("/file/new", body={"project": project, "name": "fuzz-closing.txt", "folder": "/fuzz"},
+                        creates="file_closed"), bindings)
+        self._upload_and_close(bindings)
+
+    def _records(self, bindings: dict[str, str]) -> None:
+        """An open record (with details) and a closed one, in folder /fuzz of the pool's project."""
+        project = placeholder("project")
+        self._make(Step("/record/new", body={"project": project, "name": "fuzz-open-record", "folder": "/fuzz",
+                                             "parents": True, "details": {"fuzz": True}}, creates="record_open"),
+                   bindings)
+        self._make(Step("/record/new", body={"project": project, "name": "fuzz-closed-record", "folder": "/fuzz",
+                                             "parents": True, "close": True}, creates="record_closed"), bindings)
 
     def _workflows(self, bindings: dict[str, str]) -> None:
         """An open workflow of one stage of the pool's applet, and its analysis waiting on the open record."""

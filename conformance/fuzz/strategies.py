@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import assume
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from ..spec import Spec
 from .bridge import body_strategy
+from .config import DEFAULT_EXAMPLES, DEFAULT_SEED, derived_seed
+from .drive import BudgetMet, explore
 from .edges import edge_candidates
 from .executables import (
     BEFORE_RUN,
@@ -23,17 +26,24 @@ from .executables import (
     as_clients_send,
     fixed_path,
 )
+from .generate_bodies import Unsupported, draw_bodies
 from .mutations import DELETE, mutation_candidates
-from .pinning import pin
+from .pinning import named_classes, pin
 from .pool import Slots, slot_class
 from .positions import delete_at, input_schema, positions, set_at
-from .steps import Step, Steps, bind
+from .steps import Step, Steps, bind, placeholder, slot_of
 
 NEW_ROUTES = {"project": "/project/new", "file": "/file/new", "record": "/record/new", "applet": "/applet/new",
               "workflow": "/workflow/new", "app": "/app/new", "globalworkflow": "/globalworkflow/new"}
 # Routes whose subject is used up by the call: each example gets a project made just for it.
 DISPOSABLE_SUBJECT = frozenset({"/project-xxxx/destroy", "/project-xxxx/leave"})
 FAKE_HASH = "0" * 24
+# The classes of the pool's data objects: each lives in the pool's project (slot "project").
+DATA_OBJECT_CLASSES = frozenset({"file", "record", "applet", "workflow"})
+# Draws the plan of a route may make per body it keeps (the surplus covers repeated bodies).
+PLAN_DRAWS_PER_BODY = 5
+# Plans kept in memory (a run needs one per route; a long process that runs many seeds keeps the latest).
+PLANS_KEPT = 256
 
 
 class ValidationBindings(Mapping):
@@ -53,6 +63,24 @@ class ValidationBindings(Mapping):
 
     def __len__(self) -> int:
         return len(self.real)
+
+
+def in_subject_project(route: str, body: Any) -> Any:
+    """`body` with its pinned `project` naming the pool's project when `route` calls a data object of the
+    pool (all in that project): `project` says where the object is, and naming another project would only
+    ever test the not-found path, whatever else the example holds (a negative example then proves nothing
+    about the one constraint it breaks)."""
+    if route_class(route) not in DATA_OBJECT_CLASSES or not isinstance(body, dict):
+        return body
+    slot = slot_of(body.get("project"))
+    if slot is None or slot_class(slot) not in ("project", "container"):   # a lent container holds none of them
+        return body
+    return {**body, "project": placeholder("project")}
+
+
+def mutated_body(body: Any, mutation: Any) -> Any:
+    """`body` with one mutation (mutations.py) applied: its value set at its path, or the key removed."""
+    return delete_at(body, mutation.path) if mutation.value is DELETE else set_at(body, mutation.path, mutation.value)
 
 
 def route_class(route: str) -> str | None:
@@ -83,12 +111,54 @@ def draw_at_one_place(draw, candidates: list, salt: Any) -> Any:
     return group[0] if chooser.random() < 0.5 else chooser.choice(group)
 
 
-class Planner:
-    """Builds the strategies of one run: knows the spec, the run prefix and the pool being fuzzed."""
+@lru_cache(maxsize=PLANS_KEPT)
+def planned_bodies(spec: Spec, route: str, run_seed: int, size: int) -> tuple[str, ...]:
+    """The route's plan: up to `size` distinct schema-valid bodies (JSON text, shortest first), drawn once
+    under the run seed, then reused by every positive and negative example of the route (each picks one,
+    then pins, edges or mutates it). Drawing a body is most of the cost of an example; the plan draws each
+    once for both modes. Drawn by generate_bodies (a seeded random walk of the route's input schema, each
+    body checked against it); a route whose schema it cannot read is drawn by hypothesis from schemathesis's
+    body strategy. Kept (PLANS_KEPT): the same (route, seed, size) gives the same plan, kept or drawn afresh
+    (it depends on nothing else)."""
+    plan_seed = derived_seed(run_seed, "bodies", route)
+    attempts = max(size, 1) * PLAN_DRAWS_PER_BODY
+    found = input_schema(spec, route)
+    validator = spec.validator(route, "input")
+    try:
+        if found is None or validator is None:
+            raise Unsupported("no input schema")
+        drawn = draw_bodies(*found, validator.is_valid, plan_seed, run_seed, size, attempts)
+        if not drawn:
+            raise Unsupported("no valid body drawn")
+        texts = [json.dumps(body, sort_keys=True) for body in drawn]
+    except Unsupported:
+        texts = _hypothesis_bodies(spec, route, plan_seed, size, attempts)
+    # Shortest first: hypothesis shrinks a pick from the plan towards the first, the smallest body.
+    return tuple(sorted(texts, key=lambda text: (len(text), text)))
 
-    def __init__(self, spec: Spec, prefix: str):
+
+def _hypothesis_bodies(spec: Spec, route: str, plan_seed: int, size: int, attempts: int) -> list[str]:
+    """Up to `size` distinct bodies (JSON text) drawn by hypothesis from schemathesis's body strategy."""
+    bodies: dict[str, None] = {}
+
+    def keep(body: Any) -> None:
+        if len(bodies) >= size:
+            raise BudgetMet()
+        bodies[json.dumps(body, sort_keys=True)] = None
+
+    explore(body_strategy(spec, route), plan_seed, attempts, keep)
+    return list(bodies)
+
+
+class Planner:
+    """Builds the strategies of one run: knows the spec, the run prefix and the pool being fuzzed; the run's
+    seed and budget set the plan of bodies of each route (planned_bodies)."""
+
+    def __init__(self, spec: Spec, prefix: str, seed: int = DEFAULT_SEED, plan_size: int = DEFAULT_EXAMPLES):
         self.spec = spec
         self.prefix = prefix
+        self.seed = seed
+        self.plan_size = max(plan_size, 1)
         # Set when a budget is spent: every strategy then rejects at once, so hypothesis winds down fast.
         self.frozen = False
 
@@ -118,6 +188,30 @@ class Planner:
         generated = draw(body_strategy(self.spec, route))
         return generated, self._fixed(route, pin(draw, generated, slots))
 
+    def plan(self, route: str) -> tuple[str, ...]:
+        """The route's plan of bodies (planned_bodies), drawn when its strategy is made, outside any draw."""
+        return planned_bodies(self.spec, route, self.seed, self.plan_size)
+
+    def pool_classes(self, route: str) -> frozenset[str]:
+        """The classes a route's calls name: its subject's and those of the IDs in its plan's bodies (as pin()
+        reads them), what its pool must hold. Every pool has its own project: "project" is named only by a body
+        that names one (the pool's home project is then made too); on a data object's route the body's
+        `project` names the pool's own project (in_subject_project)."""
+        cls = route_class(route)
+        classes = {cls} if cls and cls != "project" else set()
+        for text in self.plan(route):
+            body = json.loads(text)
+            if cls in DATA_OBJECT_CLASSES and isinstance(body, dict):
+                body = {key: value for key, value in body.items() if key != "project"}
+            classes |= named_classes(body)
+        return frozenset(classes)
+
+    def _planned_body(self, draw, route: str, plan: tuple[str, ...], slots: Slots) -> tuple[Any, Any]:
+        """As _generated_body, the body picked from the route's plan (a fresh copy: examples share the plan);
+        on a data object's route, its `project` names the pool's project, where the object is."""
+        generated = json.loads(draw(st.sampled_from(plan))) if plan else draw(st.nothing())
+        return generated, in_subject_project(route, self._fixed(route, pin(draw, generated, slots)))
+
     def _subject_steps(self, draw, route: str, slots: Slots) -> tuple[list[Step], str | None]:
         """Setup steps and the subject slot of a call: a fresh project for disposable subjects."""
         cls = route_class(route)
@@ -138,16 +232,35 @@ class Planner:
         return list(positions(node, bind(body, ValidationBindings(bindings)), resolver)), resolver
 
     # -- the three modes ----------------------------------------------------------------------------------
+    def _candidates(self, route: str, bindings: Mapping[str, str], of_body, keep) -> Callable[[Any], list]:
+        """`of_body(found, resolver)` for a body, those that `keep(body, candidate)`, remembered by the body's
+        JSON text: the examples of a route pick from a few planned bodies, and walking the schema along a body
+        is the dearest part of a draw. Checking each candidate here, once per body, spares hypothesis the
+        examples it would otherwise draw and then reject."""
+        known: dict[str, list] = {}
+
+        def candidates(body: Any) -> list:
+            text = json.dumps(body, sort_keys=True)
+            if text not in known:
+                known[text] = [c for c in of_body(*self._walk(route, body, bindings)) if keep(body, c)]
+            return known[text]
+        return candidates
+
     def positive(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> st.SearchStrategy[Steps]:
+        plan = self.plan(route)
+        edges_of = self._candidates(
+            route, bindings, edge_candidates,
+            lambda body, edge: not fixed_path(route, edge.path) and self._valid(
+                route, set_at(body, edge.path, edge.value), bindings))
+
         @st.composite
         def example(draw) -> Steps:
             assume(not self.frozen)
             setup, subject = self._subject_steps(draw, route, slots)
-            generated, body = self._generated_body(draw, route, slots)
+            generated, body = self._planned_body(draw, route, plan, slots)
             edge_label = None
             if draw(st.booleans()):
-                found, resolver = self._walk(route, body, bindings)
-                edges = [e for e in edge_candidates(found, resolver) if not fixed_path(route, e.path)]
+                edges = edges_of(body)
                 if edges:
                     edge = draw_at_one_place(draw, edges, generated)
                     body, edge_label = set_at(body, edge.path, edge.value), edge.label
@@ -156,17 +269,20 @@ class Planner:
         return example()
 
     def negative(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> st.SearchStrategy[Steps]:
+        plan = self.plan(route)
+        mutations_of = self._candidates(
+            route, bindings, mutation_candidates,
+            lambda body, mutation: mutation.kind == "json" or not self._valid(route, mutated_body(body, mutation), bindings))
+
         @st.composite
         def example(draw) -> Steps:
             assume(not self.frozen)
             setup, subject = self._subject_steps(draw, route, slots)
-            generated, body = self._generated_body(draw, route, slots)
-            found, resolver = self._walk(route, body, bindings)
-            mutation = draw_at_one_place(draw, mutation_candidates(found, resolver), generated)
+            generated, body = self._planned_body(draw, route, plan, slots)
+            mutation = draw_at_one_place(draw, mutations_of(body), generated)
             if mutation.kind == "json":
                 return (*setup, Step(route, subject, {}, raw=mutation.value, violation=mutation.label))
-            mutated = delete_at(body, mutation.path) if mutation.value is DELETE else \
-                set_at(body, mutation.path, mutation.value)
+            mutated = mutated_body(body, mutation)
             assume(not self._valid(route, mutated, bindings))
             return (*setup, Step(route, subject, mutated, violation=mutation.label))
         return example()

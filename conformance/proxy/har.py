@@ -118,23 +118,35 @@ def entry_json(entry: Entry) -> dict[str, Any]:
     return record
 
 
-def har_document(entries: Iterable[Entry], *, creator_version: str, notes: dict[str, Any] | None = None) -> dict:
-    log: dict[str, Any] = {"version": HAR_VERSION, "creator": {"name": "dxconform", "version": creator_version},
-                           "pages": [], "entries": [entry_json(e) for e in entries]}
-    if notes:
-        log[EXTRA_FIELD] = notes
-    return {"log": log}
+def entry_line(entry: Entry) -> bytes:
+    """One entry as one line of JSON (UTF-8, no newline inside): how a HAR is written, one entry at a time."""
+    return json.dumps(entry_json(entry), ensure_ascii=False).encode("utf-8")
+
+
+def write_har_lines(path: str | Path, lines: Iterable[bytes], secrets: Iterable[str] = (), *, creator_version: str,
+                    notes: dict[str, Any] | None = None) -> Path:
+    """Write the log from its entries' lines (entry_line), streamed: one entry per line, never the whole log in
+    memory. Every secret (a token seen in an Authorization header) is replaced by *** everywhere."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scrub = redactor(secrets).scrub
+    creator = json.dumps({"name": "dxconform", "version": creator_version}, ensure_ascii=False)
+    with open(path, "wb") as out:
+        out.write(scrub(f'{{"log": {{"version": "{HAR_VERSION}", "creator": {creator}, "pages": [], '
+                        f'"entries": ['.encode()))
+        separator = b"\n"
+        for line in lines:
+            out.write(separator + scrub(line))
+            separator = b",\n"
+        tail = f', "{EXTRA_FIELD}": {json.dumps(notes, ensure_ascii=False)}' if notes else ""
+        out.write(scrub(f"\n]{tail}}}}}\n".encode()))
+    return path
 
 
 def write_har(path: str | Path, entries: Iterable[Entry], secrets: Iterable[str] = (), *, creator_version: str,
               notes: dict[str, Any] | None = None) -> Path:
-    """Write the log; every secret (a token seen in an Authorization header) is replaced by *** everywhere."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(har_document(entries, creator_version=creator_version, notes=notes), indent=1,
-                      ensure_ascii=False)
-    path.write_bytes(redactor(secrets).scrub(text.encode("utf-8")) + b"\n")
-    return path
+    """Write the log of these entries (in the order given); every secret is replaced by *** everywhere."""
+    return write_har_lines(path, map(entry_line, entries), secrets, creator_version=creator_version, notes=notes)
 
 
 # -- reading ----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +11,19 @@ from ..redaction import redactor
 from ..reporting.encodable import write_text
 from ..reporting.results_json import build_document, write_document
 from . import report
-from .monitor import Monitor
 
 RESULTS, REPORT, HAR = "results.json", "report.html", "exchanges.har"
 
 
-def results_document(monitor: Monitor, *, server_url: str, started_ms: int, finished_ms: int,
-                     mode: str, extra_traffic: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A dxconform-results/2 document of check results (no cases), plus `traffic`: what was seen."""
-    document = build_document(suite_version=__version__, schemas_sha256=monitor.spec.sha256, server_url=server_url,
+def results_document(check_results: list[dict[str, Any]], counts: Mapping[str, int], *, schemas_sha256: str,
+                     server_url: str, started_ms: int, finished_ms: int, mode: str,
+                     extra_traffic: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dxconform-results/2 document of check results (no cases; Monitor.results()), plus `traffic`: what was
+    seen (Monitor.traffic's counts)."""
+    document = build_document(suite_version=__version__, schemas_sha256=schemas_sha256, server_url=server_url,
                               embedded=False, started_ms=started_ms, finished_ms=finished_ms, case_results=[],
-                              check_results=monitor.results())
-    traffic = {"mode": mode, "api": 0, "content": 0, "no_answer": 0, "over_limit": 0, **monitor.traffic,
+                              check_results=check_results)
+    traffic = {"mode": mode, "api": 0, "content": 0, "no_answer": 0, "over_limit": 0, **counts,
                **(extra_traffic or {})}
     document["traffic"] = traffic
     return document

@@ -14,7 +14,6 @@ from .. import __version__
 from ..redaction import redactor
 from ..spec import Spec, load_spec
 from .app import MAX_REQUEST_BYTES, ProxyApp
-from .har import write_har
 from .monitor import Monitor
 from .outputs import HAR, results_document, write_reports
 from .traffic import Traffic
@@ -41,7 +40,8 @@ class ProxyRun:
         self.spec = spec or load_spec()
         self.upstream = Upstream(upstream_url, timeout=timeout, max_body_bytes=max_body_bytes)
         self.monitor = Monitor(self.spec)
-        self.traffic = Traffic(self.monitor)
+        # Checked in a child process (checker.py), except in strict mode: there the answer waits for its checks.
+        self.traffic = Traffic(self.monitor, checker_process=not strict)
         self.strict = strict
         self.app = ProxyApp(self.upstream, self.traffic, strict=strict, max_request_bytes=max_request_bytes,
                             stopping=lambda: bool(self.server.should_exit))
@@ -113,14 +113,15 @@ class ProxyRun:
         self.traffic.close()
         self.upstream.close()
         out = Path(out)
-        document = results_document(self.monitor, server_url=self.upstream.base_url, started_ms=self.started_ms,
+        document = results_document(self.traffic.results(), self.traffic.counts(), schemas_sha256=self.spec.sha256,
+                                    server_url=self.upstream.base_url, started_ms=self.started_ms,
                                     finished_ms=int(time.time() * 1000), mode="proxy-strict" if self.strict
                                     else "proxy")
         secrets = self.traffic.known_secrets()
         document = redactor(secrets).scrub_json(document)   # what is printed is what is written: no token
         files = write_reports(out, document, secrets, REPORT_TITLE)
-        files["har"] = write_har(out / HAR, self.traffic.sorted_entries(), secrets, creator_version=__version__,
-                                 notes={"upstream": self.upstream.base_url, "proxy": self.url,
-                                        "strict": self.strict})
+        files["har"] = self.traffic.write_har(out / HAR, secrets, creator_version=__version__,
+                                              notes={"upstream": self.upstream.base_url, "proxy": self.url,
+                                                     "strict": self.strict})
         self._finished = (document, files)
         return self._finished

@@ -47,7 +47,8 @@ def validate(paths: list[str | Path], out: str | Path, spec: Spec | None = None)
     """Check the files and write results.json and report.html into `out`."""
     started = int(time.time() * 1000)
     monitor, facts, secrets = validate_files(paths, spec)
-    document = results_document(monitor, server_url=", ".join(facts["servers"]) or "(recorded traffic)",
+    document = results_document(monitor.results(), monitor.traffic, schemas_sha256=monitor.spec.sha256,
+                                server_url=", ".join(facts["servers"]) or "(recorded traffic)",
                                 started_ms=started, finished_ms=int(time.time() * 1000), mode="validate",
                                 extra_traffic={"files": facts["files"]})
     document = redactor(secrets).scrub_json(document)   # what is printed is what is written: no token

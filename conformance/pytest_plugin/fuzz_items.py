@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from ..fuzz import FuzzConfig, FuzzReport, Mode, run_fuzz
+from ..fuzz import FuzzConfig, FuzzReport, Mode
 from ..fuzz.bridge import CORE, FUZZ_PROFILES, fuzzable_routes, route_profile
-from ..fuzz.engine import NEVER_FUZZED
+from ..fuzz.engine import NEVER_FUZZED, run_fuzz
 from ..fuzz.findings import FUZZ_SOURCE, TOPIC
 from ..fuzz.pool import PoolError
 from ..fuzz.strategies import route_class

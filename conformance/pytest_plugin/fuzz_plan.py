@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from ..engine.profiles import NOT_IMPLEMENTED
-from ..fuzz import Mode
-from ..fuzz.bridge import CORE, FUZZ_PROFILES
+from ..fuzz import CORE, FUZZ_PROFILES, Mode
 from .options import DxOptions
 
 SEED_INPUT = "dx_fuzz_seed"          # workerinput key: the controller's seed, the same in every worker

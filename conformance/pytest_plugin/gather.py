@@ -25,6 +25,7 @@ from ..spec.schemas import tree_sha256
 from .outcomes import outcome_of_report
 
 RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a JSON string (xdist ships it)
+OUTCOME_ATTRIBUTE = "dx_outcome"  # a case report's attribute: its result's outcome (read without the JSON)
 LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
 CLEANUP_KEY = "dx_cleanup_failures"
 KEPT_KEY = "dx_kept"              # a key of a worker's workeroutput: what it left under --keep (tracker snapshot)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,15 @@ from ..model import Failure, FailurePhase, Outcome, Result
 from ..output_guard import guard_outputs
 from ..redaction import redactor
 from ..reporting import reproduction
+from ..reporting.json_text import scrubbed_text
 from ..reporting.summary import quiet_lines, terminal_lines
-from . import fuzz_items, fuzz_plan
-from .fuzz_items import FuzzItem
+from . import fuzz_plan
 from .gather import (
     CLEANUP_KEY,
     JUNIT_FILE,
     KEPT_KEY,
     LEDGER_KEY,
+    OUTCOME_ATTRIBUTE,
     REPORT_FILE,
     RESULT_ATTRIBUTE,
     STOPPED_KEY,
@@ -51,6 +53,8 @@ RUN_FIXTURE_SETUPS = pytest.StashKey[dict[str, list[dict[str, Any]]]]()
 RUN_PREFIX_INPUT = "dx_run_prefix"
 DEADLINE_INPUT = "dx_deadline_at"     # the run's deadline as a time.time() value, the same in every worker
 PROFILE_PROBE_TIMEOUT_S = 10.0
+CONTROLLER_NAME = "dxconform-controller"
+FUZZ_ITEMS_MODULE = f"{__package__}.fuzz_items"
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -86,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         gatherer.extra["seed"] = plan.seed
         if plan.enabled:
             gatherer.extra["fuzz"] = fuzz_plan.plan_json(plan)
-        config.pluginmanager.register(ControllerHooks(config, gatherer), "dxconform-controller")
+        config.pluginmanager.register(ControllerHooks(config, gatherer), CONTROLLER_NAME)
         # Every pytest-html hook is optional: registered always, they run when pytest-html is loaded
         # (by entry point as "html", or with -p pytest_html.plugin under `dxconform run`).
         config.pluginmanager.register(HtmlHooks(gatherer), "dxconform-html")
@@ -136,7 +140,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 @pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: fuzz items are selected like cases
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    fuzz_items.add_items(session, items)
+    plan = fuzz_plan.plan_of(config)
+    if plan.enabled or plan.fuzz_only:
+        # Imported only for a run that fuzzes: the fuzzer's imports (hypothesis ...) cost every other run,
+        # and every xdist worker, a noticeable part of its start.
+        from . import fuzz_items
+
+        fuzz_items.add_items(session, items)
     _deselect_profiles(config, items)
     select_shard(config, items, lambda item: item.case.uid if isinstance(item, CaseItem) else item.nodeid)
 
@@ -174,12 +184,17 @@ def _result_json(item: CaseItem, result: Result) -> dict[str, Any]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report: pytest.TestReport = (yield).get_result()
-    if isinstance(item, FuzzItem):
-        attached = fuzz_items.attach_results(item, report, call, RESULT_ATTRIBUTE)
-        if attached and report.failed:
-            report.extras = [*getattr(report, "extras", []), *failure_extras(attached[0])]
+    if isinstance(item, CaseItem) and call.when == "teardown":
+        # The result went out on its report as JSON: the item (which pytest keeps to the end) lets go of its
+        # exchanges, so that what a run holds grows by the JSON of each case, not by its bytes and objects.
+        item.result, item.attempts = None, []
         return
     if not isinstance(item, CaseItem):
+        fuzz_items = sys.modules.get(FUZZ_ITEMS_MODULE)   # fuzz items exist only once it was imported
+        if fuzz_items is not None and isinstance(item, fuzz_items.FuzzItem):
+            attached = fuzz_items.attach_results(item, report, call, RESULT_ATTRIBUTE)
+            if attached and report.failed:
+                report.extras = [*getattr(report, "extras", []), *failure_extras(attached[0])]
         return
     # The result rides on the report that decides the outcome: the call's, or the setup's if that failed.
     if not (call.when == "call" or (call.when == "setup" and report.failed)):
@@ -193,8 +208,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         replay = _replay_record(item, result)
         if replay is not None:
             record[reproduction.REPLAY_KEY] = replay
-    text = json.dumps(redactor(tokens_from_environment().values()).scrub_json(record))
+    text = scrubbed_text(record, redactor(tokens_from_environment().values()), json.dumps)
     setattr(report, RESULT_ATTRIBUTE, text)
+    setattr(report, OUTCOME_ATTRIBUTE, result.outcome.value)
     if result.outcome in (Outcome.FAILED, Outcome.ERROR):
         report.sections.append(("dxconform: reproduce", _reproduce_text(item, json.loads(text))))
     if result.outcome == Outcome.XPASSED:
@@ -264,7 +280,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     carried = getattr(report, RESULT_ATTRIBUTE, None)
     if not carried or report.when not in ("call", "setup"):
         return None
-    return _TEST_STATUS.get(json.loads(carried).get("outcome"))
+    outcome = getattr(report, OUTCOME_ATTRIBUTE, None)    # a case's; a fuzz item's result says it in its JSON
+    return _TEST_STATUS.get(outcome if outcome is not None else json.loads(carried).get("outcome"))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -281,6 +298,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             config.workeroutput.update(output)
         else:
             config.stash[GATHERER_KEY].add_worker_output(output)
+
+
+def written_document(config: pytest.Config) -> dict[str, Any] | None:
+    """The results document this process (the controller) wrote to results.json, as data; None if it wrote
+    none. `dxconform run` takes its exit code and badges from it, rather than reading the file back."""
+    controller = config.pluginmanager.get_plugin(CONTROLLER_NAME)
+    if controller is None or controller.results_path is None:
+        return None
+    return controller.gatherer.document()
 
 
 def _kept(state: ProcessState) -> dict[str, Any] | None:

@@ -57,10 +57,34 @@ class LoadedSuite:
         return [error for error in self.errors if error.file == label]
 
 
+@dataclass(frozen=True, eq=False)   # eq=False: hashed by identity, as pytest's plugins are
+class PreloadedSuite:
+    """A suite already loaded in this process (`dxconform run` loads it to check the case files before the
+    run), handed to pytest as a plugin object: the plugin uses it instead of loading the same files again,
+    if it is the load of exactly the run's files with the same labels."""
+
+    suite: CaseSuite
+    files: tuple[Path, ...]     # resolved, in load order
+    base: Path                  # what the labels are relative to (the run's rootdir)
+
+    def serves(self, files: list[Path], rootpath: Path) -> bool:
+        return list(self.files) == files and self.base.resolve() == rootpath.resolve()
+
+
+def _preloaded(config: pytest.Config, files: list[Path]) -> CaseSuite | None:
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, PreloadedSuite) and plugin.serves(files, config.rootpath):
+            return plugin.suite
+    return None
+
+
 def load(config: pytest.Config, options: DxOptions) -> LoadedSuite:
     files = find_case_files(config, options)
     loaded = LoadedSuite(files=set(files))
     if not files:
+        return loaded
+    loaded.suite = _preloaded(config, files)
+    if loaded.suite is not None:
         return loaded
     try:
         # Labels relative to the rootdir make case uids equal to pytest's node ids.

@@ -27,6 +27,11 @@ SHOWN_BODY_CHARS = 6000
 # A cause's other results are one line each: their message cut to this, and at most this many routes named.
 MEMBER_MESSAGE_CHARS = 300
 ROUTES_SHOWN = 8
+# The page stays within its budget (1 MB with many failures, issue 16) however many failures a run has: the
+# largest CAUSES_IN_FULL causes show a failure in full, the others their line; at most MEMBER_LINES_AT_MOST
+# failures get a line of their own, the rest of a cause is counted (results.json holds every one).
+CAUSES_IN_FULL = 25
+MEMBER_LINES_AT_MOST = 500
 
 
 def failure_anchor(result_id: str) -> str:
@@ -342,32 +347,70 @@ def _one_line(result: Mapping[str, Any]) -> str:
             f"<span class='muted'>{esc(str(result.get('message', ''))[:MEMBER_MESSAGE_CHARS])}</span></p>")
 
 
+def _causes(document: Mapping[str, Any], failures: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    causes = document.get("root_causes")
+    if causes is None:   # a document from before root causes: every failure is its own cause
+        causes = [{"count": 1, "line": f"1 × {r.get('title', '')}", "results": [r["id"]], "routes": []}
+                  for r in failures]
+    return causes
+
+
+def _layout(causes: Sequence[Mapping[str, Any]], failing: set[str]) -> list[tuple[str | None, list[str], int]]:
+    """Per cause: (the id shown in full or None, the ids given a line, how many are only counted)."""
+    layout, lines_left = [], MEMBER_LINES_AT_MOST
+    for index, cause in enumerate(causes):
+        members = [rid for rid in cause["results"] if rid in failing]
+        full = members[0] if members and index < CAUSES_IN_FULL else None
+        rest = members[1:] if full else members
+        lined = rest[:max(0, lines_left)]
+        lines_left -= len(lined)
+        layout.append((full, lined, len(rest) - len(lined)))
+    return layout
+
+
+def shown_failures(document: Mapping[str, Any]) -> set[str]:
+    """The ids of the failures the page gives a block or a line (an anchor to link to)."""
+    failures = failures_of(document)
+    layout = _layout(_causes(document, failures), {r["id"] for r in failures})
+    return {rid for full, lined, _ in layout for rid in ([full] if full else []) + lined}
+
+
 def _cause_block(index: int, cause: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]],
-                 cases: Sequence[Mapping[str, Any]], server: str = "", embedded: bool = False) -> str:
-    """One root cause: its line, its routes, its representative failure in full, the others one line each."""
-    members = [by_id[rid] for rid in cause["results"] if rid in by_id]
+                 cases: Sequence[Mapping[str, Any]], shown: tuple[str | None, list[str], int], server: str = "",
+                 embedded: bool = False) -> str:
+    """One root cause: its line, its routes, its representative failure in full (for the largest causes), the
+    others one line each (up to the page's bound), and how many more results.json holds."""
+    full, lined, counted = shown
+    members = [rid for rid in cause["results"] if rid in by_id]
     if not members:
         return ""
-    first, others = members[0], members[1:]
     routes = cause.get("routes") or []
     shown_routes = ", ".join(f"<code>{esc(r)}</code>" for r in routes[:ROUTES_SHOWN])
     shown_routes += f" (+{len(routes) - ROUTES_SHOWN} more)" if len(routes) > ROUTES_SHOWN else ""
-    level = first["level"]
-    return (f"<details class='failure level-{esc(level)}' id='dx-cause-{index + 1}'"
-            f"{' open' if index == 0 else ''}><summary><b>{cause['count']} &times;</b> "
-            f"{esc(cause['line'].split(' × ', 1)[-1])}</summary>"
-            + (f"<p>routes: {shown_routes}</p>" if routes else "")
-            + f"<h4 id='{failure_anchor(first['id'])}'>{coloured(first['outcome'])} <b>{esc(level)}</b> "
-              f"<code>{esc(first['id'])}</code> <span class='muted'>(shown in full for this cause)</span></h4>"
-            + failure_html(first, cases, server=server, embedded=embedded)
-            + (f"<details><summary>the other {len(others)} result(s) of this cause</summary>"
-               + "".join(_one_line(r) for r in others) + "</details>" if others else "")
-            + "</details>")
+    level = by_id[members[0]]["level"]
+    block = (f"<details class='failure level-{esc(level)}' id='dx-cause-{index + 1}'"
+             f"{' open' if index == 0 else ''}><summary><b>{cause['count']} &times;</b> "
+             f"{esc(cause['line'].split(' × ', 1)[-1])}</summary>"
+             + (f"<p>routes: {shown_routes}</p>" if routes else ""))
+    if full is not None:
+        first = by_id[full]
+        block += (f"<h4 id='{failure_anchor(first['id'])}'>{coloured(first['outcome'])} <b>{esc(level)}</b> "
+                  f"<code>{esc(first['id'])}</code> <span class='muted'>(shown in full for this cause)</span></h4>"
+                  + failure_html(first, cases, server=server, embedded=embedded))
+    more = (f"<p class='muted'>... and {counted} more result(s) of this cause, each in results.json</p>"
+            if counted else "")
+    if lined or counted:
+        title = f"the other {len(lined) + counted} result(s) of this cause" if full else \
+            f"its {len(lined) + counted} result(s) (past the {CAUSES_IN_FULL} largest causes, none in full)"
+        block += (f"<details><summary>{title}</summary>" + "".join(_one_line(by_id[rid]) for rid in lined)
+                  + more + "</details>")
+    return block + "</details>"
 
 
 def failures_section(document: Mapping[str, Any]) -> str:
     """Failed and errored results, grouped by root cause (results.json `root_causes`), largest first: each
-    cause shows one representative failure in full and lists the others in one line each."""
+    cause shows one representative failure in full and lists the others in one line each, within the bounds
+    above."""
     failures = failures_of(document)
     head = (f"<h2 id='dx-failures'>Failures (<span id='dx-failure-count'>{len(failures)}</span>), by root cause"
             "</h2>")
@@ -375,11 +418,10 @@ def failures_section(document: Mapping[str, Any]) -> str:
         return head + "<p>None: every judged result passed.</p>"
     by_id = {r["id"]: r for r in failures}
     cases = [r for r in document["results"] if r.get("kind") != "check"]
-    causes = document.get("root_causes")
-    if causes is None:   # a document from before root causes: every failure is its own cause
-        causes = [{"count": 1, "line": f"1 × {r.get('title', '')}", "results": [r["id"]], "routes": []}
-                  for r in failures]
+    causes = _causes(document, failures)
+    layout = _layout(causes, set(by_id))
     server = document.get("server") or {}
-    blocks = [_cause_block(index, cause, by_id, cases, str(server.get("url", "")), bool(server.get("embedded")))
-              for index, cause in enumerate(causes)]
+    blocks = [_cause_block(index, cause, by_id, cases, shown, str(server.get("url", "")),
+                           bool(server.get("embedded")))
+              for index, (cause, shown) in enumerate(zip(causes, layout, strict=True))]
     return head + "".join(blocks)

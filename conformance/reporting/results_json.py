@@ -9,7 +9,7 @@ from typing import Any
 
 from ..model import Level, Outcome
 from ..redaction import redactor
-from .encodable import write_text
+from .json_text import write_indented
 from .root_causes import root_causes
 
 FORMAT = "dxconform-results/2"
@@ -64,13 +64,10 @@ def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, 
 def write_document(path: str | Path, document: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Scrubbed as data: every string of the document (keys included), in every encoded form of every token.
-    scrubber = redactor(secrets)
-    if scrubber:
-        document = scrubber.scrub_json(document)   # a scrubbed copy, no JSON round trip (memory)
-    text = json.dumps(document, indent=1, ensure_ascii=False, default=str)
+    # Scrubbed as data: every string of the document (keys included), in every encoded form of every token
+    # (a scrubbed copy, no JSON round trip: memory); indented by one space, so that it reads well.
     # A lone surrogate (from an answer's "\udc00") is written as its JSON escape, never a crash (encodable.py).
-    write_text(path, text + "\n")
+    write_indented(path, document, redactor(secrets))
     return path
 
 

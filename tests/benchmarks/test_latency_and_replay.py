@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,9 +14,10 @@ import requests
 from conformance.refserver.context import Settings
 from conformance.refserver.server import RefServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
 
-from replay import Recording, _learn, replay  # noqa: E402
+from replay import Recording, _learn, plan, replay, write_plan  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 LATENCY_MS = 200
@@ -58,35 +59,58 @@ def test_learning_maps_recorded_ids_and_urls_to_the_replayed_ones():
                        "project-" + "C" * 24: "project-" + "Z" * 24}
 
 
-def test_a_recorded_sequence_replays_on_a_fresh_server_with_the_new_ids(tmp_path: Path):
-    """Record three dependent calls against one server, replay them on another: every status matches. The
-    recording names the user, not the token: each server has its own random tokens."""
-    lines = []
+def _recording(tmp_path: Path) -> tuple[Recording, list[str]]:
+    """Three dependent calls recorded against one server (as the `record` child keeps them); their IDs."""
+    exchanges = []
     with RefServer() as server, requests.Session() as session:
         t0 = time.time()
 
         def recorded_call(path: str, body: dict) -> dict:
             data = json.dumps(body).encode()
             auth = {**JSON, "Authorization": f"Bearer {server.token('alice')}"}
+            started = time.time()
             answer = session.post(server.url + path, data=data, headers=auth, timeout=10)
-            lines.append({"t": time.time(), "wait": 0.0, "method": "POST", "url": server.url + path,
-                          "headers": JSON, "user": "alice", "body": _b64(data), "status": answer.status_code,
-                          "answer": _b64(answer.content)})
+            exchanges.append({"t": started, "done": time.time(), "wait": 0.0, "method": "POST",
+                              "url": server.url + path, "headers": JSON, "user": "alice", "body": data,
+                              "status": answer.status_code, "answer": answer.content})
             return answer.json()
 
         project = recorded_call("/project/new", {"name": "replayed"})["id"]
         record = recorded_call("/record/new", {"project": project, "name": "r", "close": True})["id"]
         assert recorded_call(f"/{record}/describe", {"project": project})["state"] == "closed"
-    recording_file = tmp_path / "exchanges.jsonl"
-    recording_file.write_text("\n".join(json.dumps(x) for x in [{"t0": t0}, *lines]) + "\n")
-    recording = Recording.read(recording_file)
-    assert len(recording.exchanges) == 3 and recording.before_first >= 0
-    result = replay(recording)
+    path = Recording(exchanges=exchanges, t0=t0, returned=time.time()).write(tmp_path / "exchanges.pickle")
+    return Recording.read(path), [project, record]
+
+
+def test_a_recorded_sequence_replays_on_a_fresh_server_with_the_new_ids(tmp_path: Path):
+    """Replayed on another server, every status matches. The recording names the user, not the token: each
+    server has its own random tokens."""
+    recording, (project, record) = _recording(tmp_path)
+    assert len(recording.exchanges) == 3 and recording.before_first >= 0 and recording.span > 0
+    with RefServer() as server:
+        result = replay(plan(recording), server)
     assert (result.sent, result.same_status) == (3, 3)
     # the new server gave new IDs, and the replay sent them where the recorded ones were
     assert result.mapping[project].startswith("project-") and result.mapping[project] != project
     assert result.mapping[record].startswith("record-") and result.mapping[record] != record
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+def test_only_answers_whose_ids_later_requests_use_are_learnt_from(tmp_path: Path):
+    recording, _ = _recording(tmp_path)
+    recording.exchanges[2]["answer"] = json.dumps({"id": "file-" + "Q" * 24, "name": "sent by no request"}).encode()
+    planned = plan(recording)
+    # /project/new and /record/new hand out IDs the next calls use; no request sends what the last one holds
+    assert [p.learn_from is not None for p in planned] == [True, True, False]
+    assert [p.has_ids for p in planned] == [False, True, True]
+
+
+def test_the_replay_child_is_a_whole_process_that_reports_its_phases(tmp_path: Path):
+    recording, _ = _recording(tmp_path)
+    plan_file = write_plan(recording, tmp_path / "plan.pickle")
+    finished = subprocess.run([sys.executable, str(BENCHMARKS / "replay.py"), "replay", str(plan_file)],
+                              capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    marks = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert (marks["sent"], marks["same_status"]) == (3, 3)
+    assert marks["imported"] <= marks["plan_read"] <= marks["server_started"] <= marks["loop_done"]
+    assert marks["loop"] >= marks["http"] > 0

@@ -142,7 +142,8 @@ def test_replay_refuses_a_result_that_is_not_a_finding(tmp_path):
 
 def test_replay_reads_a_findings_file_of_the_library(tmp_path, capsys):
     from conformance.cli.main import main
-    from conformance.fuzz import FuzzConfig, run_fuzz
+    from conformance.fuzz import FuzzConfig
+    from conformance.fuzz.engine import run_fuzz
     from conformance.refserver.context import Settings
     from conformance.refserver.server import RefServer
 

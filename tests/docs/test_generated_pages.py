@@ -14,6 +14,7 @@ from conformance.differential.traffic_score import RECORD_PATH as TRAFFIC_RECORD
 from conformance.docgen import DEFAULT_DOCS, DEFAULT_ROOT, generate, stale_pages
 from conformance.docgen.case_format import load_case_schema
 from conformance.docgen.cli_reference import documented_actions, subcommands
+from conformance.docgen.performance import FIGURES_PATH as PERFORMANCE_FIGURES
 from conformance.docgen.regions import RegionError, begin_marker, end_marker, fill_region
 from conformance.resources import schemas_dir
 from conformance.selftest.record import RECORD_PATH
@@ -28,7 +29,8 @@ def test_regenerating_changes_nothing():
 def copy_of_the_sources(root):
     """A repository root holding what docgen reads besides the code: the included files and the recorded scores."""
     for source in [*(DEFAULT_DOCS / "ci").rglob("*"), *(DEFAULT_DOCS / "examples").rglob("*"),
-                   DEFAULT_ROOT / RECORD_PATH, DEFAULT_ROOT / TRAFFIC_RECORD_PATH]:
+                   DEFAULT_ROOT / RECORD_PATH, DEFAULT_ROOT / TRAFFIC_RECORD_PATH,
+                   DEFAULT_ROOT / PERFORMANCE_FIGURES]:
         if source.is_file() and "__pycache__" not in source.parts:
             copy = root / source.relative_to(DEFAULT_ROOT)
             copy.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conformance.engine.transport import Transport
+from conformance.engine.transport import _WATCHER, Transport, _Watchdog
 
 from .hostile import (
     HostileServer,
@@ -71,6 +71,39 @@ def test_trickled_headers_are_cut_at_the_deadline():
     assert exchange.error.kind == "deadline"
     assert exchange.response is None or exchange.response.truncated
     assert seconds < 5
+
+
+def _fired_within(watchdog: _Watchdog, seconds: float) -> bool:
+    until = time.monotonic() + seconds
+    while not watchdog.fired and time.monotonic() < until:
+        time.sleep(0.01)
+    return watchdog.fired
+
+
+def test_a_watchdog_due_before_the_pending_ones_still_fires_at_its_own_deadline():
+    """The watcher thread is woken only for a deadline nearer than the one it waits for: a short deadline armed
+    while a long one is pending must wake it, or a trickling server would hold the run for the long one."""
+    pending = _Watchdog(60.0)
+    _WATCHER.arm(pending)
+    try:
+        short = _Watchdog(0.2)
+        _WATCHER.arm(short)
+        assert _fired_within(short, 3.0)
+        assert not pending.fired
+    finally:
+        _WATCHER.disarm(pending)
+
+
+def test_a_watchdog_armed_after_an_earlier_one_was_disarmed_fires_at_its_deadline():
+    first = _Watchdog(0.3)
+    _WATCHER.arm(first)
+    _WATCHER.disarm(first)
+    later = _Watchdog(0.5)       # due after the wake-up the watcher still has planned for `first`
+    _WATCHER.arm(later)
+    try:
+        assert _fired_within(later, 3.0) and not first.fired
+    finally:
+        _WATCHER.disarm(later)
 
 
 def test_a_huge_announced_body_is_not_read():

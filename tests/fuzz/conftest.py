@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from conformance.fuzz import FuzzConfig, FuzzReport, run_fuzz
+from conformance.fuzz import FuzzConfig, FuzzReport
+from conformance.fuzz.engine import run_fuzz
 from conformance.refserver.context import Settings
 from conformance.refserver.server import RefServer
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.fuzz import FuzzConfig, load_findings, replay
+from conformance.fuzz import FuzzConfig, load_findings
+from conformance.fuzz.engine import replay
 
 from .conftest import faulty_server, fuzz
 
@@ -53,7 +54,7 @@ def test_a_saved_finding_replays_against_the_server(tmp_path):
     with faulty_server("accepts-wrong-type") as server:
         config = FuzzConfig(server.url, server.settings.users, routes=("/file-xxxx/addTags",),
                             modes=("negative",), examples=40, seed=0, shrink_seconds=1)
-        from conformance.fuzz import run_fuzz
+        from conformance.fuzz.engine import run_fuzz
 
         report = run_fuzz(config)
         report.save(tmp_path / "fuzz.json")

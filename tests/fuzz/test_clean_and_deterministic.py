@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.fuzz import DEFAULT_EXAMPLES, FuzzConfig, run_fuzz
+from conformance.fuzz import DEFAULT_EXAMPLES, FuzzConfig
 from conformance.fuzz.bridge import fuzzable_routes
+from conformance.fuzz.engine import run_fuzz
 from conformance.model import Outcome
 from conformance.refserver.containers import create_container
 

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.engine.profiles import CLAIMED, DETECTED, NOT_IMPLEMENTED
-from conformance.fuzz import FuzzConfig, replay, run_fuzz
+from conformance.fuzz import FuzzConfig
 from conformance.fuzz.bridge import FUZZ_PROFILES, fuzzable_routes
+from conformance.fuzz.engine import replay, run_fuzz
 from conformance.fuzz.executables import HARMLESS_CODE, harmless
 from conformance.fuzz.strategies import Planner
 from conformance.pytest_plugin.fuzz_items import FuzzItem

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.engine.profiles import DETECTED, NOT_IMPLEMENTED
-from conformance.fuzz import FuzzConfig, replay
+from conformance.fuzz import FuzzConfig
 from conformance.fuzz.bridge import FUZZ_PROFILES, fuzzable_routes
+from conformance.fuzz.engine import replay
 from conformance.fuzz.executables import HARMLESS_CODE, as_clients_send, fixed_path, harmless
 from conformance.fuzz.steps import placeholder
 from conformance.fuzz.strategies import Planner

@@ -152,3 +152,10 @@ def test_draws_do_not_depend_on_which_local_modules_are_loaded(tmp_path, monkeyp
     after = drawn()
     assert after == before
     assert not any("local-constant-" in text for example in after for text in example)
+
+
+def test_at_each_place_a_wrong_type_comes_before_a_removal():
+    """The first candidate of a place is drawn most: for addTags' `tags`, a bare string, not its removal."""
+    at_tags = [m for m in mutation_candidates(*_found("/file-xxxx/addTags", ADD_TAGS)) if m.path == ("tags",)]
+    assert (at_tags[0].kind, at_tags[0].value) == ("type", "fuzz")
+    assert any(m.kind == "required" for m in at_tags)

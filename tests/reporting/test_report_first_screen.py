@@ -20,9 +20,11 @@ import pytest
 from ..suite.runs import Run, shared_clean_run, shared_run
 from .test_report_browser import NETWORK_OFF, chromium
 
-# The clean report grows with the routes the server serves (its route and coverage tables hold a row per route
-# of the 208, with every field seen): 314 KB with the four profiles the embedded server claims (issue 19).
-CLEAN_BUDGET = 400 * 1024
+# Issue 16's budget of a clean report. It grows with the routes the server serves (its route and coverage tables
+# hold a row per route of the 208, with every field seen), not with the cases: past a hundred, the passed ones
+# are counted per file in "Every result" (results_list.py; issue 21), which brought the whole suite with the
+# four profiles the embedded server claims from 314 KB to about 290 KB.
+CLEAN_BUDGET = 300 * 1024
 FAILING_BUDGET = 1024 * 1024
 FAILING_AT_LEAST = 150      # failures the failing report must hold for its budget to mean something
 FIRST_SCREEN = (1400, 1000)
