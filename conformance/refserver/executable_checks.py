@@ -33,7 +33,8 @@ def _depends(value: Any, key: str, bundled: bool) -> None:
                 validate.expect(isinstance(item[name], str), f"{where}.{name}", "a string")
 
 
-def _execution_policy(value: Any, key: str) -> None:
+def check_execution_policy(value: Any, key: str) -> None:
+    """An executionPolicy (of a runSpec, a run, a workflow stage): a hash; restartOn a hash of integers."""
     validate.expect(isinstance(value, dict), key, "a hash")
     if "restartOn" in value:
         validate.expect(isinstance(value["restartOn"], dict) and all(map(lambda v: validate.is_of(v, int), value["restartOn"].values())),
@@ -62,7 +63,7 @@ def check_run_spec(value: Any) -> dict[str, Any]:
     if "systemRequirements" in value:
         executions.check_system_requirements(value["systemRequirements"], "runSpec.systemRequirements")
     if "executionPolicy" in value:
-        _execution_policy(value["executionPolicy"], "runSpec.executionPolicy")
+        check_execution_policy(value["executionPolicy"], "runSpec.executionPolicy")
     policy = value.get("timeoutPolicy")
     if policy is not None:
         executions.timeout_seconds(policy, "main")  # raises InvalidInput when malformed

@@ -267,6 +267,7 @@ def new_app(ctx: Context, inp: dict) -> str:
     if ("applet" in inp) == ("initializeFrom" in inp):
         raise InvalidInput('expected input to have exactly one of the properties "applet" and "initializeFrom"')
     version = check_version(validate.field(inp, "version", str, required=True))
+    validate.field(inp, "dxapi", str)
     if "applet" in inp:
         applet_id = validate.entity_id(inp["applet"], "applet", {"applet"})
         applet, _ = objects.locate(ctx, applet_id, None, "VIEW")

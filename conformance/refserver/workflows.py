@@ -22,7 +22,17 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from . import access, analyses, executions, global_executables, iospec, objects, validate, workflow_store
+from . import (
+    access,
+    analyses,
+    executable_checks,
+    executions,
+    global_executables,
+    iospec,
+    objects,
+    validate,
+    workflow_store,
+)
 from .context import Context
 from .db import dumps, loads
 from .errors import InvalidInput, InvalidState, ResourceNotFound
@@ -206,8 +216,7 @@ def _stage(ctx: Context, value: Any, key: str, taken: set[str]) -> dict[str, Any
         raise InvalidInput(f'expected key "{_sub(key, "input")}" of input to be a hash')
     requirements = check_instance_types(value.get("systemRequirements", {}), _sub(key, "systemRequirements"))
     policy = value.get("executionPolicy", {})
-    if not isinstance(policy, dict):
-        raise InvalidInput(f'expected key "{_sub(key, "executionPolicy")}" of input to be a hash')
+    executable_checks.check_execution_policy(policy, _sub(key, "executionPolicy"))
     return {"id": stage_id, "name": name, "executable": executable_id,
             "folder": _folder(value.get("folder"), _sub(key, "folder")), "input": copy.deepcopy(bound),
             "systemRequirements": copy.deepcopy(requirements), "executionPolicy": copy.deepcopy(policy)}

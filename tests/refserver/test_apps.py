@@ -104,6 +104,7 @@ def test_app_spec_is_frozen_at_new(client, project, applet):
     {"details": "text"},
     {"resources": 5},
     {"access": "all"},
+    {"dxapi": 7},                          # found by the fuzzer at 80 examples per route (issue 21)
 ])
 def test_app_new_refuses_malformed_input(client, applet, fields):
     body = {"applet": applet, "name": unique(), "version": "1.0.0", **fields}

@@ -82,6 +82,9 @@ def test_generated_stage_id(client, project, number_applet):
     {"executable": "A", "folder": ""}, {"executable": "A", "folder": "a/../b"}, {"executable": "A", "folder": 3},
     {"executable": "A", "systemRequirements": {"*": {"instanceType": "huge"}}},
     {"executable": "A", "systemRequirements": []}, {"executable": "A", "executionPolicy": 1},
+    # found by the fuzzer at 80 examples per route (issue 21): restartOn must be a hash of integers
+    {"executable": "A", "executionPolicy": {"restartOn": 1.5}},
+    {"executable": "A", "executionPolicy": {"restartOn": {"*": "x"}}},
     {"executable": "A", "input": {"number": {"$dnanexus_link": {"stage": "nope", "outputField": "total"}}}},
     {"executable": "A", "input": {"number": {"$dnanexus_link": {"stage": "s0", "outputField": "nope"}}}},
     {"executable": "A", "input": {"number": {"$dnanexus_link": {"stage": "s0", "inputField": "nope"}}}},
