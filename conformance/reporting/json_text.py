@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from ..redaction import MIN_ANYWHERE, Redactor, base64_middles
-from .encodable import write_text
+from .encodable import ERRORS
 
 INDENT = 1
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
@@ -56,30 +56,56 @@ def may_hold_token(scrubber: Redactor, text: str) -> bool:
 
 
 def write_indented(path: Path, value: Any, scrubber: Redactor) -> None:
-    """`scrubbed_text(value, scrubber, indented)` and a newline, written to `path` as UTF-8, holding fewer copies
-    of the text at once: the compact text, its bytes, the indented bytes, each let go as the next is made (a
-    run of ten times the suite writes a results.json of about 90 MB; the text and its copies were most of the
-    run's peak memory). Text msgspec cannot re-indent takes the standard library's way, as `indented` does."""
+    """`json.dumps(scrubbed value, indent=1, ensure_ascii=False, default=str)` and a newline, written to `path`
+    as UTF-8 piece by piece: a mapping's members one at a time, and a list among them item by item, each piece
+    scrubbed and indented on its own. What the process holds at once is one piece's text, not the whole file's
+    (a run of ten times the suite writes a results.json of about 90 MB: its text and copies of it were most of
+    the run's peak memory)."""
+    with open(path, "wb") as out:
+        _write_piece(out, value, scrubber, b"", streamed=2)
+        out.write(b"\n")
+
+
+def _write_piece(out: Any, value: Any, scrubber: Redactor, indent: bytes, streamed: int) -> None:
+    """`value` as json.dumps(indent=1) writes it at the nesting `indent`; mappings and lists of the outer
+    `streamed` levels member by member."""
+    inner = indent + b" " * INDENT
+    if streamed and isinstance(value, dict) and value:
+        out.write(b"{")
+        for index, (key, member) in enumerate(value.items()):
+            out.write(b"\n" if index == 0 else b",\n")
+            out.write(inner + _piece(_key(key), scrubber, b"") + b": ")
+            _write_piece(out, member, scrubber, inner, streamed - 1)
+        out.write(b"\n" + indent + b"}")
+    elif streamed and isinstance(value, list | tuple) and value:
+        out.write(b"[")
+        for index, item in enumerate(value):
+            out.write(b"\n" if index == 0 else b",\n")
+            out.write(inner)
+            _write_piece(out, item, scrubber, inner, streamed - 1)
+        out.write(b"\n" + indent + b"]")
+    else:
+        out.write(_piece(value, scrubber, indent))
+
+
+def _key(key: Any) -> str:
+    """A mapping's key as json.dumps names it (1 -> "1", None -> "null", True -> "true")."""
+    return key if isinstance(key, str) else next(iter(json.loads(json.dumps({key: None}))))
+
+
+def _piece(value: Any, scrubber: Redactor, indent: bytes) -> bytes:
+    """One value's indented text as UTF-8, its lines after the first shifted by `indent` (JSON text has no
+    newline inside a string, so every newline starts a line). Text msgspec cannot re-indent (NaN and Infinity
+    are not JSON, a lone surrogate is not UTF-8) takes the standard library's way, to the same result."""
     compact = json.dumps(value, ensure_ascii=False, default=str)
     if may_hold_token(scrubber, compact):
         value = scrubber.scrub_json(value)
         compact = json.dumps(value, ensure_ascii=False, default=str)
     try:
-        data = compact.encode("utf-8")
-    except UnicodeEncodeError:   # a lone surrogate: written as its escape (encodable.py)
-        data = None
-    del compact
-    if data is not None:
-        try:
-            data = msgspec.json.format(data, indent=INDENT)
-        except msgspec.DecodeError:   # NaN or Infinity: not JSON to msgspec
-            data = None
-    if data is None:
-        write_text(path, json.dumps(value, indent=INDENT, ensure_ascii=False, default=str) + "\n")
-        return
-    with open(path, "wb") as out:
-        out.write(data)
-        out.write(b"\n")
+        data = msgspec.json.format(compact.encode("utf-8"), indent=INDENT)
+    except (UnicodeEncodeError, msgspec.DecodeError):
+        data = json.dumps(value, indent=INDENT, ensure_ascii=False, default=str).encode("utf-8", errors=ERRORS)
+    return data.replace(b"\n", b"\n" + indent) if indent else data
 
 
 def scrubbed_text(value: Any, scrubber: Redactor, dump: Callable[[Any], str]) -> str:

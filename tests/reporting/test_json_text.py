@@ -28,9 +28,11 @@ AWKWARD = {
 
 
 @pytest.mark.parametrize("value", [AWKWARD, [], {}, "text", 1, None, [1, [2, [3]]], {"nan": math.nan},
-                                   {"inf": [math.inf, -math.inf]}, {"surrogate": "a\udc00b"}],
+                                   {"inf": [math.inf, -math.inf]}, {"surrogate": "a\udc00b"},
+                                   {"results": [{"a": [1, {}]}, {}, [], {"n": math.nan, "s": "a\udc00b\n"}],
+                                    "empty": [], "summary": {"k": {"l": [[]]}}}],
                          ids=["awkward", "empty-list", "empty-dict", "string", "number", "null", "nested", "nan",
-                              "infinity", "lone-surrogate"])
+                              "infinity", "lone-surrogate", "streamed-pieces"])
 def test_written_indented_is_the_standard_librarys_text_exactly(value, tmp_path):
     path = tmp_path / "out.json"
     write_indented(path, value, redactor([]))
