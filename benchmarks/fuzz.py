@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
 import subprocess
@@ -42,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
-from launch import start_listening  # noqa: E402
+from launch import clean_env, start_listening, stop  # noqa: E402
 from machine import machine  # noqa: E402
 
 TARGET_RATIO = 3.0
@@ -54,10 +53,8 @@ ST_GENERATED = re.compile(r"(\d+)\s+generated", re.IGNORECASE)
 OURS, THEIRS = "dxconform run --fuzz-only", "schemathesis CLI (st run)"
 
 
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DXCONFORM_", "PYTEST_", "HYPOTHESIS_"))}
-    env["SCHEMATHESIS_TELEMETRY"] = "false"
-    return env
+def tool_env() -> dict[str, str]:
+    return clean_env(SCHEMATHESIS_TELEMETRY="false")
 
 
 def with_server(run) -> dict:
@@ -69,11 +66,7 @@ def with_server(run) -> dict:
         with urllib.request.urlopen(f"{url}/__counts", timeout=10) as answer:  # noqa: S310 - loopback only
             counts = json.load(answer)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, signal.SIGINT)
     # A tool may not claim more examples than distinct requests reached the server: its count is capped there
     # (st's "generated" counts examples it generated twice, or did not send).
     examples = min(own["examples"], counts["distinct"])
@@ -91,7 +84,7 @@ def ours(work: Path, examples: int, seed: int) -> dict:
                    "--fuzz-mode", "positive", "--fuzz-mode", "negative", "--profile", "core", "--reruns", "0",
                    "-q", "--out", str(out)]
         started = time.perf_counter()
-        finished = subprocess.run(command, cwd=work, env=clean_env(), capture_output=True, text=True,
+        finished = subprocess.run(command, cwd=work, env=tool_env(), capture_output=True, text=True,
                                   timeout=RUN_TIMEOUT_S)
         seconds = time.perf_counter() - started
         if finished.returncode not in (0, 1):
@@ -122,7 +115,7 @@ def schemathesis_cli(work: Path, examples: int, seed: int) -> dict:
                    "-H", f"Authorization: Bearer {TOKENS[0]}", "--phases", "fuzzing", "--mode", "all",
                    "-n", str(examples), "--seed", str(seed), "--generation-database", "none", "-w", "1"]
         started = time.perf_counter()
-        finished = subprocess.run(command, cwd=work, env=clean_env(), capture_output=True, text=True,
+        finished = subprocess.run(command, cwd=work, env=tool_env(), capture_output=True, text=True,
                                   timeout=RUN_TIMEOUT_S)
         seconds = time.perf_counter() - started
         match = ST_GENERATED.search(finished.stdout)

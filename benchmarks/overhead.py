@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
+from launch import clean_env, run_timed  # noqa: E402
 from machine import machine  # noqa: E402
 from replay import T0_ENV, Recording, write_plan  # noqa: E402
 
@@ -60,32 +59,13 @@ class Timed:
     marks: dict = field(default_factory=dict)
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("DXCONFORM_", "PYTEST_"))}
-
-
 def timed_child(command: list[str], work: Path, name: str) -> Timed:
     """Run `command` cold in `work`, its output in files (never a full pipe), timed from outside."""
-    env = clean_env()
-    with open(work / f"{name}.out", "w+") as out, open(work / f"{name}.err", "w+") as err:
-        t0 = time.time()
-        env[T0_ENV] = repr(t0)
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=work, env=env, stdout=out, stderr=err)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command[1:3])} failed (exit {proc.returncode}):\n{stdout[-2000:]}{stderr[-3000:]}")
-    return Timed(wall=wall, cpu=usage.ru_utime + usage.ru_stime, code=proc.returncode, t0=t0, stdout=stdout)
+    t0 = time.time()
+    done = run_timed(command, work, name, clean_env(**{T0_ENV: repr(t0)}))
+    if done.code not in (0, 1):
+        raise SystemExit(f"{' '.join(command[1:3])} failed (exit {done.code}):\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    return Timed(wall=done.wall, cpu=done.cpu, code=done.code, t0=t0, stdout=done.stdout)
 
 
 def suite_run(work: Path, index: int, keyword: str | None) -> tuple[Timed, Recording, dict]:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
-from launch import start_listening  # noqa: E402
+from launch import clean_env, run_timed, start_listening, stop  # noqa: E402
 from machine import machine  # noqa: E402
 from overhead import case_outcomes  # noqa: E402
 
@@ -40,15 +37,6 @@ def start_server(latency_ms: int) -> tuple[subprocess.Popen, str]:
                                   "--fixed-tokens"], "the reference server")
 
 
-def stop(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def timed_run(latency_ms: int, workers: int, out: Path, keyword: str | None) -> dict:
     """One `dxconform run` child against a fresh server: wall and CPU seconds (from outside), outcomes."""
     server, url = start_server(latency_ms)
@@ -57,29 +45,17 @@ def timed_run(latency_ms: int, workers: int, out: Path, keyword: str | None) -> 
                          str(out), "--reruns", "0", "-q", "-n", str(workers)]
         if keyword:
             command += ["-k", keyword]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DXCONFORM_", "PYTEST_"))}
         out.mkdir(parents=True, exist_ok=True)
-        with open(out.parent / f"{out.name}.log", "w+") as log:
-            started = time.perf_counter()
-            proc = subprocess.Popen(command, cwd=out.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-            except BaseException:
-                proc.kill()
-                proc.wait()
-                raise
-            seconds = time.perf_counter() - started
-            log.seek(0)
-            text = log.read()
+        done = run_timed(command, out.parent, out.name, clean_env())
     finally:
         stop(server)
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"dxconform run -n {workers} failed (exit {code}):\n{text[-3000:]}")
+    if done.code not in (0, 1):
+        raise SystemExit(f"dxconform run -n {workers} failed (exit {done.code}):\n{done.stdout[-2000:]}"
+                         f"{done.stderr[-3000:]}")
     document = json.loads((out / "results.json").read_text())
     cases = [r for r in document["results"] if r.get("kind") == "case"]
-    return {"workers": workers, "seconds": round(seconds, 2), "cpu": round(usage.ru_utime + usage.ru_stime, 2),
-            "exit_code": code, "cases": case_outcomes(out / "results.json"),
+    return {"workers": workers, "seconds": round(done.wall, 2), "cpu": round(done.cpu, 2),
+            "exit_code": done.code, "cases": case_outcomes(out / "results.json"),
             "in_pytest": round((document["finished"] - document["started"]) / 1000, 2),
             "case_seconds": round(sum(r["duration_ms"] for r in cases) / 1000, 2),
             "longest_case": round(max((r["duration_ms"] for r in cases), default=0) / 1000, 2)}

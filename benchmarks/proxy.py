@@ -38,7 +38,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
-from launch import start_listening  # noqa: E402
+from launch import start_listening, stop  # noqa: E402
 from machine import machine  # noqa: E402
 
 HEADERS = {"Authorization": "Bearer alice-token", "Content-Type": "application/json"}
@@ -160,11 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         rss = sampler.stop()
         stopping = time.perf_counter()
-        proxy.send_signal(signal.SIGINT)
-        proxy.wait(timeout=600)
+        stop(proxy, signal.SIGINT, timeout=600)    # the proxy writes its outputs, then ends
         stop_seconds = time.perf_counter() - stopping
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        stop(server, signal.SIGINT, timeout=30)
     count = len(samples["proxy"])
     outputs = check_outputs(out, count + WARMUP)
     print(f"{count} requests per path, POST /record-xxxx/describe{' (proxy --strict)' if args.strict else ''}, "

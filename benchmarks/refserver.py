@@ -15,7 +15,6 @@ import argparse
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import figures  # noqa: E402
-from launch import start_listening  # noqa: E402
+from launch import start_listening, stop  # noqa: E402
 from machine import machine  # noqa: E402
 
 MiB = 1024 * 1024
@@ -156,11 +155,7 @@ def measure(args, db: bool) -> dict[str, float]:
             found_figures["download through the file's URL, MiB/s"] = received / MiB / elapsed
             print(f"download: {received / MiB / elapsed:8.1f} MiB/s      ({received // MiB} MiB in {elapsed:.1f} s)")
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
     return found_figures
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import figures  # noqa: E402
+from launch import clean_env  # noqa: E402
 from machine import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,9 +120,8 @@ def measured_run(arguments: list[str], out: Path, timeout: float) -> dict:
     """One `dxconform run` child: wall seconds, peak tree RSS (bytes), exit code, output sizes, results."""
     command = [sys.executable, "-m", "conformance.cli.main", "run", "--out", str(out), "--reruns", "0", "-q",
                *arguments]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DXCONFORM_", "PYTEST_"))}
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(command, cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     rss = TreeRss(proc.pid)
     try:
         output, _ = proc.communicate(timeout=timeout)
