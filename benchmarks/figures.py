@@ -27,8 +27,11 @@ from typing import Any
 
 from machine import machine
 
-FIGURES_PATH = Path(__file__).resolve().parents[1] / "docs" / "performance-figures.json"
-FORMAT = "dxconform-benchmarks/1"
+# The doc generator reads what this writes: one path and one format, its.
+from conformance.docgen.performance import FIGURES_PATH as FIGURES_FILE
+from conformance.docgen.performance import FORMAT
+
+FIGURES_PATH = Path(__file__).resolve().parents[1] / FIGURES_FILE
 
 
 def table(caption: str, columns: list[str], rows: list[list[Any]]) -> dict:
