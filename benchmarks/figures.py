@@ -27,7 +27,7 @@ from typing import Any
 
 from machine import machine
 
-# The doc generator reads what this writes: one path and one format, its.
+# The doc generator reads what this writes: the file's path and format are the doc generator's.
 from conformance.docgen.performance import FIGURES_PATH as FIGURES_FILE
 from conformance.docgen.performance import FORMAT
 
