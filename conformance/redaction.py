@@ -10,6 +10,11 @@ Tokens shorter than MIN_ANYWHERE characters are still scrubbed (however short: a
 than a token on the screen), but only where they stand alone (not inside a longer word: scrubbing `ab`
 from every `about` would wreck the output), and not in their reversed or base64 forms (the stable part of a
 short token's base64 is a few characters common in any text).
+
+A public token (PUBLIC_TOKENS: `PUBLIC`, which dxpy sends when no token is configured) is no secret: it is
+never scrubbed, though a case, a recording or a user may pass it where tokens go. It is also an ordinary
+value of the API (the authorized user "everyone", the invitee that makes a project public): scrubbing it
+would rewrite answers that hold no token at all.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from typing import Any, overload
 from .model import REDACTED
 
 MIN_ANYWHERE = 8
+# Tokens everyone knows, never secret (see the module docstring).
+PUBLIC_TOKENS = frozenset({"PUBLIC"})
 _WORD = "A-Za-z0-9"
 # Characters an HTML, JSON, URL or repr encoder leaves as they are: they match only themselves.
 _PLAIN = re.compile(r"[A-Za-z0-9]")
@@ -96,10 +103,12 @@ def token_pattern(token: str) -> str:
 
 class Redactor:
     """`Redactor(tokens).scrub(text_or_bytes)` replaces every form of every token by REDACTED; `scrub_json`
-    does the same to every string (keys included) of a JSON value. Empty or None tokens are ignored."""
+    does the same to every string (keys included) of a JSON value. Empty or None tokens and public tokens
+    (PUBLIC_TOKENS) are ignored."""
 
     def __init__(self, tokens: Iterable[str | None] = ()):
-        self.tokens: tuple[str, ...] = tuple(sorted({t for t in tokens if t}, key=lambda t: (-len(t), t)))
+        secret = {t for t in tokens if t and t not in PUBLIC_TOKENS}
+        self.tokens: tuple[str, ...] = tuple(sorted(secret, key=lambda t: (-len(t), t)))
         text = "|".join(token_pattern(token) for token in self.tokens)
         self._text = re.compile(text) if text else None
         self._bytes = re.compile(text.encode("utf-8")) if text else None
@@ -164,4 +173,4 @@ def redactor(tokens: Iterable[str | None]) -> Redactor:
     return _cached(tuple(sorted({t for t in tokens if t})))
 
 
-__all__ = ["MIN_ANYWHERE", "REDACTED", "Redactor", "base64_middles", "char_forms", "redactor", "token_of", "token_pattern"]
+__all__ = ["MIN_ANYWHERE", "PUBLIC_TOKENS", "REDACTED", "Redactor", "base64_middles", "char_forms", "redactor", "token_of", "token_pattern"]
