@@ -19,20 +19,21 @@ from ..reporting.failure_section import rule_of
 from ..reporting.junit_xml import junit_text
 from ..reporting.report_page import standalone_page
 from ..reporting.reproduction import merge_kept, write_scripts
-from ..reporting.results_json import build_document, write_document
+from ..reporting.results_json import CASE_KIND, build_document, write_document
+from ..reporting.spooled_results import ResultSpool
 from ..resources import schemas_dir
 from ..spec.schemas import tree_sha256
 from .outcomes import outcome_of_report
 
 RESULT_ATTRIBUTE = "dx_result"    # a report attribute: the case's Result as a JSON string (xdist ships it)
-OUTCOME_ATTRIBUTE = "dx_outcome"  # a case report's attribute: its result's outcome (read without the JSON)
+OUTCOME_ATTRIBUTE = "dx_outcome"  # a report attribute: its result's outcome (stays when the gatherer takes the JSON)
 LEDGER_KEY = "dx_ledger"          # a key of an xdist worker's workeroutput: its CheckLedger.to_json()
 CLEANUP_KEY = "dx_cleanup_failures"
 KEPT_KEY = "dx_kept"              # a key of a worker's workeroutput: what it left under --keep (tracker snapshot)
 STOPPED_KEY = "dx_stopped"        # a key of a worker's workeroutput: its breaker's cause, cases it did not run
-MORE_RESULTS_ATTRIBUTE = "dx_more_results"
+MORE_RESULTS_ATTRIBUTE = "dx_more_results"   # further results of one item (a fuzz item's), a JSON list
 JUNIT_FILE = "junit.xml"
-REPORT_FILE = "report.html"   # further results of one item (a fuzz item's), a JSON list
+REPORT_FILE = "report.html"
 
 
 def now_ms() -> int:
@@ -49,7 +50,9 @@ class Gatherer:
         self.embedded = embedded
         self.secrets = [s for s in secrets if s]
         self.started_ms = now_ms()
-        self.case_results: dict[str, dict[str, Any]] = {}
+        # Each case result as it is kept: its exchanges in a spool file, its other members in memory.
+        self.case_results: dict[str, Mapping[str, Any]] = {}
+        self._spool = ResultSpool()
         self.lost: list[str] = []          # items whose report carried no result (a crashed worker)
         self.ledger = CheckLedger()
         self.cleanup_failures: list[str] = []
@@ -75,11 +78,19 @@ class Gatherer:
     def add_report(self, report: Any) -> None:
         carried = getattr(report, RESULT_ATTRIBUTE, None)
         if carried:
-            self.case_results[report.nodeid] = json.loads(carried)
+            self.case_results[report.nodeid] = self._kept(json.loads(carried))
             for index, more in enumerate(json.loads(getattr(report, MORE_RESULTS_ATTRIBUTE, None) or "[]")):
-                self.case_results[f"{report.nodeid}#{index + 1}"] = more
+                self.case_results[f"{report.nodeid}#{index + 1}"] = self._kept(more)
+            # Held from here on by the gatherer alone (pytest keeps every report to the end of the run).
+            setattr(report, RESULT_ATTRIBUTE, None)
+            setattr(report, MORE_RESULTS_ATTRIBUTE, None)
         elif report.failed and report.nodeid not in self.case_results and report.when in ("setup", "call"):
             self.lost.append(f"{report.nodeid}: {outcome_of_report(report).value} without a result")
+
+    def _kept(self, result: dict[str, Any]) -> Mapping[str, Any]:
+        """A case result as results.json has it (`kind` case), its exchanges spooled to disk."""
+        result["kind"] = CASE_KIND
+        return self._spool.add(result)
 
     @property
     def failed_ids(self) -> list[str]:

@@ -7,7 +7,6 @@ says why). The sections are rendered from the very document written to results.j
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from ..redaction import redactor
 from ..reporting.html_report import environment
 from ..reporting.report_page import REPORT_TITLE, failure_anchor, report_sections
-from .gather import RESULT_ATTRIBUTE, Gatherer
+from .gather import OUTCOME_ATTRIBUTE, Gatherer
 
 # pytest-html counts its table's rows in pytest's words ("146 Skipped" for unsupported cases, "860 tests" for
 # the passed ones): numbers that disagree with ours. Its counters and outcome filters are hidden; the table
@@ -53,8 +52,7 @@ class HtmlHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: Any, cells: list) -> None:
         properties = dict(getattr(report, "user_properties", []) or [])
-        carried = getattr(report, RESULT_ATTRIBUTE, None)
-        outcome = json.loads(carried)["outcome"] if carried else ""
+        outcome = getattr(report, OUTCOME_ATTRIBUTE, None) or ""
         cells.insert(2, f"<td class='col-area'>{escape(str(properties.get('area', '')))}</td>")
         cells.insert(3, f"<td class='col-level'>{escape(str(properties.get('level', '')))}</td>")
         cells.insert(4, f"<td class='col-dxoutcome'>{escape(outcome)}</td>")

@@ -193,6 +193,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         fuzz_items = sys.modules.get(FUZZ_ITEMS_MODULE)   # fuzz items exist only once it was imported
         if fuzz_items is not None and isinstance(item, fuzz_items.FuzzItem):
             attached = fuzz_items.attach_results(item, report, call, RESULT_ATTRIBUTE)
+            if attached:
+                setattr(report, OUTCOME_ATTRIBUTE, attached[0]["outcome"])
             if attached and report.failed:
                 report.extras = [*getattr(report, "extras", []), *failure_extras(attached[0])]
         return
@@ -277,11 +279,10 @@ _TEST_STATUS = {Outcome.UNSUPPORTED.value: ("unsupported", "u", "UNSUPPORTED"),
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
     """An unsupported case shows as `unsupported` (not `skipped`), a flaky one as `flaky` (not `passed`), so
     pytest's closing line counts cases in the words results.json, junit.xml and report.html use."""
-    carried = getattr(report, RESULT_ATTRIBUTE, None)
-    if not carried or report.when not in ("call", "setup"):
+    outcome = getattr(report, OUTCOME_ATTRIBUTE, None)   # set with the result (which the gatherer then takes)
+    if outcome is None or report.when not in ("call", "setup"):
         return None
-    outcome = getattr(report, OUTCOME_ATTRIBUTE, None)    # a case's; a fuzz item's result says it in its JSON
-    return _TEST_STATUS.get(outcome if outcome is not None else json.loads(carried).get("outcome"))
+    return _TEST_STATUS.get(outcome)
 
 
 @pytest.hookimpl(tryfirst=True)

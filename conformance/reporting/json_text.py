@@ -28,6 +28,7 @@ import msgspec
 
 from ..redaction import MIN_ANYWHERE, Redactor, base64_middles
 from .encodable import ERRORS
+from .spooled_results import SpooledResult
 
 INDENT = 1
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
@@ -84,6 +85,8 @@ def _write_piece(out: Any, value: Any, scrubber: Redactor, indent: bytes, stream
             out.write(inner)
             _write_piece(out, item, scrubber, inner, streamed - 1)
         out.write(b"\n" + indent + b"]")
+    elif isinstance(value, SpooledResult):
+        out.write(_piece(value, scrubber, indent, compact=value.text()))
     else:
         out.write(_piece(value, scrubber, indent))
 
@@ -93,19 +96,27 @@ def _key(key: Any) -> str:
     return key if isinstance(key, str) else next(iter(json.loads(json.dumps({key: None}))))
 
 
-def _piece(value: Any, scrubber: Redactor, indent: bytes) -> bytes:
+def _piece(value: Any, scrubber: Redactor, indent: bytes, compact: str | None = None) -> bytes:
     """One value's indented text as UTF-8, its lines after the first shifted by `indent` (JSON text has no
     newline inside a string, so every newline starts a line). Text msgspec cannot re-indent (NaN and Infinity
-    are not JSON, a lone surrogate is not UTF-8) takes the standard library's way, to the same result."""
-    compact = json.dumps(value, ensure_ascii=False, default=str)
+    are not JSON, a lone surrogate is not UTF-8) takes the standard library's way, to the same result.
+    `compact`: the value's compact text when it is at hand (a spooled result's), else it is dumped here."""
+    if compact is None:
+        compact = json.dumps(value, ensure_ascii=False, default=str)
     if may_hold_token(scrubber, compact):
-        value = scrubber.scrub_json(value)
+        value = scrubber.scrub_json(_plain(value))
         compact = json.dumps(value, ensure_ascii=False, default=str)
     try:
         data = msgspec.json.format(compact.encode("utf-8"), indent=INDENT)
     except (UnicodeEncodeError, msgspec.DecodeError):
-        data = json.dumps(value, indent=INDENT, ensure_ascii=False, default=str).encode("utf-8", errors=ERRORS)
+        data = json.dumps(_plain(value), indent=INDENT, ensure_ascii=False, default=str).encode(
+            "utf-8", errors=ERRORS)
     return data.replace(b"\n", b"\n" + indent) if indent else data
+
+
+def _plain(value: Any) -> Any:
+    """A spooled result as the dict it stands for (read back); any other value as it is."""
+    return value.whole() if isinstance(value, SpooledResult) else value
 
 
 def scrubbed_text(value: Any, scrubber: Redactor, dump: Callable[[Any], str]) -> str:

@@ -37,6 +37,12 @@ def summarize_by_kind(results: Iterable[Mapping[str, Any]]) -> dict[str, dict[st
     return {kind: summarize(r for r in results if r.get("kind", CASE_KIND) == kind) for kind in KINDS}
 
 
+def _of_kind(result: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
+    """The result with its `kind`: itself when it says that kind already (a spooled result is not copied:
+    a copy would read back its exchanges), else a copy with `kind` set."""
+    return result if result.get("kind") == kind else dict(result, kind=kind)
+
+
 def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, embedded: bool,
                    started_ms: int, finished_ms: int, case_results: Iterable[Mapping[str, Any]],
                    check_results: Iterable[Mapping[str, Any]],
@@ -44,9 +50,9 @@ def build_document(*, suite_version: str, schemas_sha256: str, server_url: str, 
                    profiles: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The whole document: profile results first, then case results (in id order), then one check result per
     (check, route); `profiles` says which profiles the server claims, has (detected) or does not implement."""
-    results = [dict(r, kind=PROFILE_KIND) for r in sorted(profile_results, key=lambda r: r["id"])]
-    results += [dict(r, kind=CASE_KIND) for r in sorted(case_results, key=lambda r: r["id"])]
-    results += [dict(r, kind=CHECK_KIND) for r in sorted(check_results, key=lambda r: r["id"])]
+    results = [_of_kind(r, PROFILE_KIND) for r in sorted(profile_results, key=lambda r: r["id"])]
+    results += [_of_kind(r, CASE_KIND) for r in sorted(case_results, key=lambda r: r["id"])]
+    results += [_of_kind(r, CHECK_KIND) for r in sorted(check_results, key=lambda r: r["id"])]
     document = {"format": FORMAT,
                 "suite": {"version": suite_version, "schemas_sha256": schemas_sha256},
                 "server": {"url": server_url, "embedded": embedded},
