@@ -109,8 +109,13 @@ def value_strategy(value: GeneratedValue):
     # schemathesis's JSON Schema engine (already ours through the fuzzer): every draft 2020-12 keyword.
     import jsonschema_rs
     from schemathesis.generation.jsonschema.builder import build
+    from schemathesis.generation.jsonschema.context import Alphabet
 
-    return build(dict(value.schema), draft=jsonschema_rs.Draft202012, formats={})
+    # Characters: every code point but the surrogates, which is what its default (those UTF-8 encodes) means;
+    # said by category, because hypothesis works the codec's set out code point by code point, holding a
+    # tuple for each (about 175 MiB for a moment, a second of CPU) in every process whose working directory
+    # has no cache of it yet: a run's peak memory was that, not its cases.
+    return build(dict(value.schema), draft=jsonschema_rs.Draft202012, formats={}, alphabet=Alphabet(codec=None))
 
 
 def values_strategy(generate: Generate):
