@@ -396,7 +396,8 @@ def run(args: argparse.Namespace) -> int:
     _check_arguments(args)
     _escape_unencodable_output()
     dirs = _case_dirs(args)
-    cases, preloaded = _check_case_files(dirs)
+    # A run that only fuzzes runs no case: it neither checks nor loads the case files (nor does the plugin).
+    cases, preloaded = (0, []) if args.fuzz_only else _check_case_files(dirs)
     args.deadline_s = args.deadline or default_deadline(cases, args.fuzz_budget)
     out = Path(args.out).resolve()
     try:

@@ -133,6 +133,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if fuzz_plan.plan_of(parent.config).fuzz_only:
+        return None   # no case runs: the case files are neither loaded nor collected
     if file_path.resolve() in state_of(parent.config).loaded().files:
         return CaseFile.from_parent(parent, path=file_path)
     return None

@@ -157,3 +157,18 @@ def test_replay_reads_a_findings_file_of_the_library(tmp_path, capsys):
     assert code == 1 and "reproduced: [MUST] rejects_invalid_input" in capsys.readouterr().out
     assert main(["replay", "fuzz/x::y", "--findings", str(tmp_path / "findings.json")]) == 2
     assert "no finding 'fuzz/x::y'" in capsys.readouterr().err
+
+
+def test_a_run_that_only_fuzzes_does_not_load_the_case_files(tmp_path):
+    """--fuzz-only runs no case: a case file it could not load does not stop it (a plain run would exit 2)."""
+    broken = tmp_path / "cases"
+    broken.mkdir()
+    (broken / "broken.yaml").write_text("cases:\n  - id: [not, a, string\n")
+    plain = dxconform(tmp_path, "run", "--cases", str(broken), "--out", str(tmp_path / "plain"))
+    assert plain.returncode == 2 and "broken.yaml" in plain.stderr, plain.stdout[-2000:] + plain.stderr
+    proc = dxconform(tmp_path, "run", "--cases", str(broken), "--out", str(tmp_path / "out"), "--reruns", "0",
+                     "--fuzz-only", "--fuzz-examples", "1", "--fuzz-mode", "positive", "-k", "system/whoami")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert list(fuzz_results(document)) == ["fuzz/positive//system/whoami"]
+    assert not [r for r in document["results"] if r["kind"] == "case" and not r["id"].startswith("fuzz/")]
