@@ -24,7 +24,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "overhead": ([], ["-k", "records", "--repeat", "1"]),
     "parallel": ([], ["-k", "records"]),
     "fuzz": ([], ["--examples", "2", "--repeat", "1"]),
-    "scale": ([], ["-k", "records", "--factors", "1", "2", "--fuzz-examples", "1", "--fuzz-factors", "1", "2"]),
+    "scale": ([], ["-k", "records", "--factors", "1", "2", "--base-runs", "1", "--fuzz-examples", "1",
+                   "--fuzz-factors", "1", "2"]),
     "proxy": ([], ["--requests", "2000", "--seconds", "30"]),
 }
 

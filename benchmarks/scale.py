@@ -14,7 +14,8 @@ Targets (issue 21): x10 cases cost at most 11x the wall time and 3x the peak RSS
 report.html grow at most linearly (at most 10x); report.html stays within issue 16's budget at every size
 (300 KB for a clean run, 1 MB for a run with failures: a case may fail under load, --reruns 0).
 
-    python benchmarks/scale.py [--factors 1 5 10] [--fuzz-examples 8] [--fuzz-factors 1 10] [-k EXPR] [--no-fuzz]
+    python benchmarks/scale.py [--factors 1 5 10] [--base-runs 3] [--fuzz-examples 8] [--fuzz-factors 1 10] [-k EXPR]
+                               [--no-fuzz]
 """
 
 from __future__ import annotations
@@ -136,6 +137,18 @@ def _rss_unless_copy(proc: psutil.Process) -> int:
         return 0
 
 
+def median_run(tries: list[dict]) -> dict:
+    """One run's record standing for several runs of the same suite: the median wall time and the median peak
+    RSS (each its own median), the rest from the run of median wall time; every try is kept under `tries`."""
+    ordered = sorted(tries, key=lambda run: run["seconds"])
+    run = dict(ordered[len(ordered) // 2])
+    if len(tries) > 1:
+        for key in ("peak_rss", "peak_rss_run_process"):
+            run[key] = sorted(t[key] for t in tries)[len(tries) // 2]
+        run["tries"] = [{k: t[k] for k in ("seconds", "peak_rss", "peak_rss_run_process", "failed")} for t in tries]
+    return run
+
+
 def measured_run(arguments: list[str], out: Path, timeout: float) -> dict:
     """One `dxconform run` child: wall seconds, peak tree RSS (bytes), exit code, output sizes, results."""
     command = [sys.executable, "-m", "conformance.cli.main", "run", "--out", str(out), "--reruns", "0", "-q",
@@ -190,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fuzz", action="store_true", help="cases only")
     parser.add_argument("-k", dest="keyword", help="only cases matching this -k expression (a quick subset)")
     parser.add_argument("--keep", action="store_true", help="keep the generated suites and outputs")
+    parser.add_argument("--base-runs", type=int, default=3,
+                        help="runs of the smallest factor, whose median is the base of the ratios (default 3)")
     figures.add_record_option(parser)
     args = parser.parse_args(argv)
     factors = sorted(set(args.factors))
@@ -204,11 +219,18 @@ def main(argv: list[str] | None = None) -> int:
             suite = work / f"cases-x{factor}"
             copy_suite(suite, factor)
             arguments = ["--cases", str(suite)] + (["-k", args.keyword] if args.keyword else [])
-            runs[factor] = run = measured_run(arguments, work / f"out-x{factor}", timeout=600 + 120 * factor)
+            # The base (x1) is short: one busy moment of the machine moves its wall time by a tenth, and every
+            # ratio with it; it is run --base-runs times and its median taken (each figure's own median).
+            repeats = args.base_runs if factor == factors[0] else 1
+            tries = [measured_run(arguments, work / f"out-x{factor}-{k}", timeout=600 + 120 * factor)
+                     for k in range(repeats)]
+            runs[factor] = run = median_run(tries)
             print(f"cases x{factor}: {run['cases']} case items ({run['failed']} failed), {run['seconds']:.1f} s, peak RSS "
                   f"{mib(run['peak_rss'])} MiB (the run process {mib(run['peak_rss_run_process'])} MiB), "
                   f"exit {run['exit']}; "
-                  + ", ".join(f"{name} {kib(size)} KiB" for name, size in run["sizes"].items()), flush=True)
+                  + ", ".join(f"{name} {kib(size)} KiB" for name, size in run["sizes"].items())
+                  + ("; runs: " + ", ".join(f"{t['seconds']:.1f} s {mib(t['peak_rss'])} MiB" for t in run["tries"])
+                     + " (median of each)" if "tries" in run else ""), flush=True)
         if not args.no_fuzz:
             for factor in sorted(set(args.fuzz_factors)):
                 examples = args.fuzz_examples * factor
@@ -251,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fuzz x{max(fuzz_runs)} / x{min(fuzz_runs)}: requests {high['units'] / max(1, low['units']):.2f}x, "
               f"wall {high['seconds'] / low['seconds']:.2f}x, peak RSS {high['peak_rss'] / low['peak_rss']:.2f}x")
 
-    case_rows = [[f"cases x{f}" + (f" ({r['failed']} failed)" if r["failed"] else ""), r["cases"], r["seconds"], round(1000 * r["seconds"] / max(1, r["cases"]), 1),
+    case_rows = [[f"cases x{f}" + (f" (median of {len(r['tries'])})" if "tries" in r else "")
+                  + (f" ({r['failed']} failed)" if r["failed"] else ""), r["cases"], r["seconds"], round(1000 * r["seconds"] / max(1, r["cases"]), 1),
                   mib(r["peak_rss"]), mib(r["peak_rss_run_process"]), kib(r["sizes"]["results.json"]),
                   kib(r["sizes"]["report.html"]), kib(r["sizes"]["junit.xml"])] for f, r in runs.items()]
     fuzz_rows = [[f"fuzz x{f} ({r['examples']}/route)", r["units"], r["seconds"],
