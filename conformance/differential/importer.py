@@ -26,7 +26,7 @@ import yaml
 
 from ..model import REDACTED, Exchange, Headers, Request, Response, TransportError, parse_json
 from ..proxy.har import HarError, entry_from_json
-from ..redaction import redactor, token_of
+from ..redaction import PUBLIC_TOKENS, redactor, token_of
 from ..spec.routes import route_key_of_path
 from .golden import FORMAT, exchange_record, problems
 from .volatile import Placeholders
@@ -39,8 +39,7 @@ MAX_EXCHANGES = 100_000
 MAX_DECODED_BODY = 32 * 1024 * 1024
 STEP = "exchange {}"
 # Placeholders a recording uses instead of a token, and the platform's public token: none of them a secret.
-NOT_SECRET = frozenset({REDACTED, "REDACTED", "PUBLIC"})
-PUBLIC_TOKEN = "PUBLIC"
+NOT_SECRET = frozenset({REDACTED, "REDACTED"}) | PUBLIC_TOKENS
 TOKEN_HEADERS = ("authorization", "x-authorization")
 DROPPED_REQUEST_HEADERS = frozenset({"x-authorization", "cookie"})   # Authorization: exchange_record drops it
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie"})
@@ -489,7 +488,7 @@ def build_imported(recordings: Recordings, *, suite_version: str, schemas_sha256
             if not on_api:
                 record = {"storage": storage_kind(recorded.method), **record}
             authorization = _header(recorded.request_headers, "authorization")
-            if authorization is not None and token_of(authorization) == PUBLIC_TOKEN:
+            if authorization is not None and token_of(authorization) in PUBLIC_TOKENS:
                 record["request"]["public_token"] = True
             steps.append({"step": STEP.format(number), "exchanges": [record]})
             routed.append((recorded, route))

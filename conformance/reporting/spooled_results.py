@@ -54,9 +54,6 @@ class ResultSpool:
             raise OSError(f"the results spool ended early ({len(data)} of {length} bytes at {offset})")
         return data
 
-    def close(self) -> None:
-        self._file.close()
-
 
 def _shared(value: Any) -> Any:
     """The value with its mapping keys and short strings interned: results repeat the same outcomes, levels,
