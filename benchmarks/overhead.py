@@ -1,4 +1,4 @@
-"""Benchmark of the suite's overhead: `dxconform run` on its embedded server vs a raw requests replay of the
+"""Benchmark of the suite's overhead: `dxconform run` on its embedded server vs a raw urllib3 replay of the
 very same exchanges on the same kind of server, both whole child processes timed from outside (not a test).
 
 Each repeat is a pair of cold child processes, one after the other on the same machine:
@@ -9,8 +9,9 @@ Each repeat is a pair of cold child processes, one after the other on the same m
    writes them out once the run has ended: interpreter start, imports, case loading, server start, pytest,
    checks, reports, the recording's dump and exit are all in its wall time;
 2. the raw replay of that run's recording (benchmarks/replay.py's `replay`): interpreter start, imports of
-   what it needs (requests, the reference server), the reference server started in its own process, one
-   requests.Session sending each recorded request in order after the recorded wait (with the IDs and URLs
+   what it needs (urllib3, the reference server), the reference server started in its own process, one
+   urllib3 PoolManager (the suite's own HTTP client) sending each recorded request in order after the recorded
+   wait (with the IDs and URLs
    the new server hands out put in place of the recorded ones), exit.
 
 A replay can only follow the run it replays (it needs its exchanges and its waits, which depend on how
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{s['after_last_request']:.2f} s after "
           f"it ({s['of_which_reports']:.2f} s results.json, junit.xml, report.html, badges, server stop; "
           f"{s['of_which_exit']:.2f} s the recording's dump and exit)")
-    print(f"replay: {r['wall']:7.2f} s wall, {r['cpu']:6.2f} s CPU: raw requests replay of the same "
+    print(f"replay: {r['wall']:7.2f} s wall, {r['cpu']:6.2f} s CPU: raw urllib3 replay of the same "
           f"{median['replayed']} requests; same status as recorded: {median['same_status']}/{median['replayed']} "
           f"({100 * median['same_status'] / max(median['replayed'], 1):.1f} %)")
     print(f"        {r['start_and_imports']:.2f} s interpreter and imports, {r['reading_the_plan']:.2f} s reading "
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     item = figures.entry(
         "overhead", "Suite overhead", target=f"<= {TARGET_RATIO:g}x a raw replay of its own exchanges",
         measured=f"{ratio:.2f}x ({s['wall']:.1f} s vs {r['wall']:.1f} s)", met=met,
-        tables=[figures.table(f"`dxconform run` (whole suite, serial, embedded server) and the raw requests replay "
+        tables=[figures.table(f"`dxconform run` (whole suite, serial, embedded server) and the raw urllib3 replay "
                               f"of its {median['requests']} exchanges, seconds (the median of {len(pairs)} pairs)",
                               ["", "dxconform run", "raw replay"], rows)],
         raw={"repeat": args.repeat, "keyword": args.keyword, "ratio": round(ratio, 4),

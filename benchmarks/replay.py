@@ -1,4 +1,4 @@
-"""Recording the requests of a `dxconform run`, and replaying them with a raw requests loop (for overhead.py).
+"""Recording the requests of a `dxconform run`, and replaying them with a raw urllib3 loop (for overhead.py).
 
 Two child processes, both started by overhead.py and timed from outside:
 
@@ -7,9 +7,9 @@ Two child processes, both started by overhead.py and timed from outside:
   when) and every wait of an `eventually` step (the suite waiting for the server's state to change: the
   server's time) kept in memory and written to FILE (pickle) once the run has ended.
 - `python benchmarks/replay.py replay PLAN` is the raw replay, cold: interpreter start, the imports it needs
-  (requests, the reference server), the reference server started in this process (as `dxconform run` starts
-  its embedded one in its own), one requests.Session sending each recorded request in order after its
-  recorded wait, with the IDs and URLs the new server hands out put in place of the recorded ones, then exit.
+  (urllib3, the reference server), the reference server started in this process (as `dxconform run` starts
+  its embedded one in its own), one urllib3 PoolManager (the HTTP client the suite's Transport sends with)
+  sending each recorded request in order after its recorded wait, with the IDs and URLs the new server hands out put in place of the recorded ones, then exit.
   It prints one JSON line: when each phase ended (time.time()) and the loop's figures.
 
 The parent turns a recording into a PLAN (`write_plan`) before the clock starts: bodies decoded, and only the
@@ -189,7 +189,7 @@ def write_plan(recording: Recording, path: Path) -> Path:
 class Replay:
     sent: int = 0
     same_status: int = 0
-    http: float = 0.0           # seconds in session.request() (sending, the server's work, reading the answer)
+    http: float = 0.0           # seconds in request() (sending, the server's work, reading the answer)
     waited: float = 0.0         # seconds of the recorded waits
     loop: float = 0.0           # the whole loop: http + waited + the replay's own bookkeeping
     mapping: dict[str, str] = field(default_factory=dict)
@@ -224,7 +224,7 @@ def _json(data: bytes) -> Any:
 
 def replay(requests_planned: list[PlannedRequest], server: Any) -> Replay:
     """Send the planned requests to `server` (a started RefServer), in order, after the recorded waits."""
-    import requests
+    import urllib3
 
     result = Replay()
     mapping = result.mapping
@@ -234,8 +234,7 @@ def replay(requests_planned: list[PlannedRequest], server: Any) -> Replay:
         return mapping.get(found.decode(), found.decode()).encode()
 
     loop_started = time.perf_counter()
-    with requests.Session() as session:
-        session.trust_env = False
+    with urllib3.PoolManager() as session:
         old_base = ""
         for planned in requests_planned:
             url = planned.url
@@ -254,10 +253,10 @@ def replay(requests_planned: list[PlannedRequest], server: Any) -> Replay:
                 headers = {**headers, "Authorization": f"Bearer {server.token(planned.user)}"}
             started = time.perf_counter()
             try:
-                answer = session.request(planned.method, url, data=body, headers=headers, allow_redirects=False,
-                                         timeout=60)
-                status, content = answer.status_code, answer.content
-            except requests.RequestException:
+                answer = session.request(planned.method, url, body=body, headers=headers, redirect=False,
+                                         retries=False, timeout=60)
+                status, content = answer.status, answer.data
+            except urllib3.exceptions.HTTPError:
                 status, content = None, b""
             result.http += time.perf_counter() - started
             result.sent += 1
@@ -270,7 +269,7 @@ def replay(requests_planned: list[PlannedRequest], server: Any) -> Replay:
 
 def replay_child(plan_path: str) -> int:
     """The replay as a whole process: what a raw client of the same exchanges would be (see the docstring)."""
-    import requests  # noqa: F401 - imported here, where the clock sees it
+    import urllib3  # noqa: F401 - imported here, where the clock sees it
 
     from conformance.refserver.server import RefServer
 

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
+from base64 import b64encode
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
 
-import requests
+import certifi
 import urllib3
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ClosedPoolError,
+    ConnectTimeoutError,
+    LocationParseError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.util import Retry, Timeout, parse_url
 
 from ..model import Exchange, Headers, Request, Response, TransportError
 from ..redaction import redactor
@@ -61,12 +72,6 @@ class _TrackedHTTPPool(HTTPConnectionPool):
 
 class _TrackedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _TrackedHTTPSConnection
-
-
-class _TrackingAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
 
 
 class _Watchdog:
@@ -162,13 +167,113 @@ class Breaker:
                                 f"(the last: {last} on {exchange.request.path}); no further call was sent")
 
 
+# --- what a request carries: the target and headers requests used to send, built on urllib3 directly ----------
+
+class InvalidURL(ValueError):
+    """A URL that is not sent: not http(s), no host, or not parseable."""
+
+
+class InvalidHeader(ValueError):
+    """A header that is not sent: not text, leading whitespace, a colon in its name, or a line break."""
+
+
+# Sent with every request (a caller's header of the same name replaces it). identity: a compressed answer could
+# inflate far past the size cap between two checks of it.
+DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity"}
+# The header rules of requests, which sent our requests before: a header breaking them is refused, not sent.
+_HEADER_NAME = re.compile(r"[^:\s][^:\r\n]*")
+_HEADER_VALUE = re.compile(r"\S[^\r\n]*|")
+# A URL that needs no normalising: lower-case scheme and host, only characters a path or query may carry
+# unencoded, no '%' escape and no dot segment (checked apart). Any other URL takes the long way.
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9][a-z0-9.-]*)(?::([0-9]{1,5}))?"
+                        r"((?:/[A-Za-z0-9._~!$&'()*+,;=:@-]*)*)(?:\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]*))?")
+# No retry of any kind: a call is sent once, and what happened to it is recorded.
+_NO_RETRIES = Retry(0, read=False)
+
+
+def _requote(text: str) -> str:
+    """requests' requote_uri (requests sent our requests before): unreserved escapes decoded, characters a URL
+    may not carry percent-encoded. Only URLs off the plain path need it: requests is imported then."""
+    from requests.utils import requote_uri
+
+    return requote_uri(text)
+
+
+class _Destination(NamedTuple):
+    scheme: str
+    host: str
+    port: int | None
+    target: str                 # what the request line carries: the path and the query
+    credentials: str | None     # `user:password` of a URL that carries them (sent as Basic authorization)
+
+
+def _destination(url: str) -> _Destination:
+    """Where an http(s) URL points, normalised as requests did: host lower-cased, characters a URL may not
+    carry percent-encoded, dot segments resolved, the fragment dropped."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None and "/." not in plain[4] and (plain[3] is None or int(plain[3]) <= 65535):
+        scheme, host, port, path, query = plain.groups()
+        return _Destination(scheme, host, port and int(port), (path or "/") + (f"?{query}" if query else ""), None)
+    try:
+        parts = parse_url(url.lstrip())
+    except LocationParseError as error:
+        raise InvalidURL(f"Invalid URL {url[:200]!r}: {error}") from None
+    if parts.scheme not in ("http", "https"):
+        raise InvalidURL(f"Invalid URL {url[:200]!r}: only http:// and https:// URLs are sent")
+    if not parts.host or parts.host.startswith(("*", ".")):
+        raise InvalidURL(f"Invalid URL {url[:200]!r}: no valid host")
+    target = _requote(parts.path or "/") + (f"?{_requote(parts.query)}" if parts.query else "")
+    user, has_password, password = (parts.auth or "").partition(":")
+    credentials = f"{unquote(user)}:{unquote(password)}" if has_password else None
+    return _Destination(parts.scheme, parts.host, parts.port, target, credentials)
+
+
+def _wire_headers(method: str, headers: Mapping[str, str | None], body: bytes,
+                  credentials: str | None = None) -> dict[str, str]:
+    """The headers sent: the defaults, then `headers` (same name, any case: replaces; None: removes), then the
+    body's Content-Length (0 for an empty body but on GET and HEAD, where it is left out), then the Basic
+    authorization of `credentials` (a URL's `user:password`)."""
+    merged = {name.lower(): (name, value) for name, value in DEFAULT_HEADERS.items()}
+    for name, value in headers.items():
+        merged[name.lower()] = (name, value)
+    merged = {key: (name, value) for key, (name, value) in merged.items() if value is not None}
+    for name, value in merged.values():
+        if not isinstance(name, str) or not isinstance(value, str | bytes):
+            raise InvalidHeader(f"Header {name!r}: {value!r} is not text")
+        if not _HEADER_NAME.fullmatch(name):
+            raise InvalidHeader(f"Invalid leading whitespace, reserved character(s), or return character(s) in "
+                                f"header name: {name!r}")
+        if not _HEADER_VALUE.fullmatch(value if isinstance(value, str) else value.decode("latin-1")):
+            raise InvalidHeader(f"Invalid leading whitespace, reserved character(s), or return character(s) in "
+                                f"header value: {value!r}")
+    if body:
+        merged["content-length"] = ("Content-Length", str(len(body)))
+    elif "content-length" not in merged and method not in ("GET", "HEAD"):
+        merged["content-length"] = ("Content-Length", "0")
+    if credentials is not None:
+        merged["authorization"] = ("Authorization", "Basic " + b64encode(credentials.encode("latin-1")).decode())
+    return dict(merged.values())
+
+
+def _pool_manager() -> urllib3.PoolManager:
+    """Connection pools, one per origin, on tracked connections. Nothing is taken from the environment (no
+    proxies, .netrc or CA bundle); HTTPS certificates are verified against certifi's bundle."""
+    pools = urllib3.PoolManager(num_pools=10, maxsize=10, block=False, cert_reqs="CERT_REQUIRED",
+                                ca_certs=certifi.where())
+    pools.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+    return pools
+
+
 # --- the transport -----------------------------------------------------------------------------------------
 
-def _classify(error: BaseException) -> str:
+def _classify(error: BaseException, *, sending: bool = False) -> str:
+    """The kind of a network failure. `sending`: raised before the answer's headers were in (by urlopen),
+    where any socket or protocol failure is a failed connection; else while reading the body."""
     text = f"{type(error).__name__}: {error}".lower()
-    if isinstance(error, requests.exceptions.ConnectTimeout):
+    if isinstance(error, MaxRetryError) and isinstance(error.reason, ConnectTimeoutError) \
+            and not isinstance(error.reason, NewConnectionError):
         return "connect_timeout"
-    if isinstance(error, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError | TimeoutError):
+    if isinstance(error, ReadTimeoutError | TimeoutError):
         return "timeout"
     if "refused" in text:
         return "refused"
@@ -176,7 +281,8 @@ def _classify(error: BaseException) -> str:
         return "reset"
     if "incompleteread" in text or "incomplete read" in text or "prematurely" in text:
         return "truncated"
-    if isinstance(error, requests.exceptions.ConnectionError):
+    if sending and isinstance(error, MaxRetryError | ProtocolError | ClosedPoolError | OSError
+                              | urllib3.exceptions.SSLError):
         return "connection"
     return "protocol"
 
@@ -199,20 +305,15 @@ class Transport:
         self.connect_timeout = connect_timeout if connect_timeout is not None else min(timeout, 10.0)
         self.max_body_bytes = max_body_bytes
         self.breaker = Breaker(breaker_limit)
-        self.session = requests.Session()
-        # No proxies, .netrc credentials or CA bundles from the environment: we talk to the target only.
-        self.session.trust_env = False
-        # identity: a compressed answer could inflate far past the size cap between two checks of it.
-        self.session.headers.clear()
-        self.session.headers.update({"Accept": "*/*", "Accept-Encoding": "identity"})
-        adapter = _TrackingAdapter(max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        # urllib3 directly: requests' layers above it (request preparation, cookies, settings merged from the
+        # environment) cost more client CPU per call than the rest of the call.
+        self._pools = _pool_manager()
+        self._timeouts = Timeout(connect=self.connect_timeout, read=self.timeout)
         # Other strings that must never appear in a record (a token passed as a literal in a step).
         self._secrets: set[str] = set(self.tokens.values())
 
     def close(self) -> None:
-        self.session.close()
+        self._pools.clear()
 
     def __enter__(self) -> Transport:
         return self
@@ -277,28 +378,39 @@ class Transport:
         error: TransportError | None = None
         with _Watchdog(self.timeout) as watchdog:
             try:
-                answer = self.session.request(method, url, data=body, headers=headers, stream=True,
-                                              allow_redirects=False, timeout=(self.connect_timeout, self.timeout))
+                answer = self._urlopen(method, url, headers, body)
                 try:
                     content, cut = self._read_body(answer, deadline)
                 finally:
-                    answer.close()
+                    answer.close()          # a connection with unread bytes is closed, not reused
+                    answer.release_conn()
                 if cut is None and watchdog.fired:  # e.g. headers cut mid-line: http.client keeps what it got
                     cut = TransportError("deadline", f"answer not complete after {self.timeout} s")
-                response = Response(status=answer.status_code, headers=self._recorded_headers(answer),
+                response = Response(status=answer.status, headers=self._recorded_headers(answer),
                                     body=redactor(self._secrets).scrub(content), truncated=cut is not None)
                 error = cut
             except Exception as failure:  # every network failure becomes a recorded exchange
-                kind = "deadline" if watchdog.fired else _classify(failure)
+                kind = "deadline" if watchdog.fired else _classify(failure, sending=True)
                 error = TransportError(kind, f"{type(failure).__name__}: {failure}"[:500])
         elapsed_ms = int((time.monotonic() - started) * 1000)
         return Exchange(request=request, response=response, error=error, elapsed_ms=elapsed_ms, route=route)
 
-    def _recorded_headers(self, answer: requests.Response) -> Headers:
-        return Headers((name, redactor(self._secrets).scrub(value.encode("latin-1", "replace")).decode("latin-1"))
-                       for name, value in answer.headers.items())
+    def _urlopen(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> urllib3.BaseHTTPResponse:
+        """The answer's status and headers, its body left to read; never a redirect followed, never a retry."""
+        destination = _destination(url)
+        method = method.upper()
+        sent = _wire_headers(method, headers, body, destination.credentials)
+        pool = self._pools.connection_from_host(destination.host, destination.port, destination.scheme)
+        return pool.urlopen(method, destination.target, body=body or None, headers=sent, retries=_NO_RETRIES,
+                            redirect=False, assert_same_host=False, timeout=self._timeouts, preload_content=False,
+                            decode_content=False)
 
-    def _read_body(self, answer: requests.Response, deadline: float) -> tuple[bytes, TransportError | None]:
+    def _recorded_headers(self, answer: urllib3.BaseHTTPResponse) -> Headers:
+        """Repeated headers joined by ', ' under the name as first received, tokens scrubbed."""
+        return Headers((name, redactor(self._secrets).scrub(value.encode("latin-1", "replace")).decode("latin-1"))
+                       for name, value in answer.headers.itermerged())
+
+    def _read_body(self, answer: urllib3.BaseHTTPResponse, deadline: float) -> tuple[bytes, TransportError | None]:
         """The body, read in chunks until the end, the size cap or the deadline (whichever comes first)."""
         chunks, size = [], 0
         declared = answer.headers.get("content-length")
@@ -306,7 +418,7 @@ class Transport:
             return b"", TransportError("too_large", f"Content-Length {declared} exceeds {self.max_body_bytes} bytes")
         try:
             # read1 hands back whatever has arrived, so a cut-off body keeps the bytes it had.
-            while chunk := answer.raw.read1(CHUNK_BYTES):
+            while chunk := answer.read1(CHUNK_BYTES):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self.max_body_bytes:
