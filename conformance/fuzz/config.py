@@ -76,7 +76,8 @@ class FuzzConfig:
         return self.user or next(iter(self.tokens))
 
     def seed_for(self, *parts: str) -> int:
-        """The hypothesis seed of one (mode, route) run: derived from the run seed, stable across runs."""
+        """The seed of one (mode, route) exploration (or of the stateful one): derived from the run seed, stable
+        across runs."""
         return derived_seed(self.seed, *parts)
 
 

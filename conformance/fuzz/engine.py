@@ -7,24 +7,27 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from hypothesis.strategies import SearchStrategy
+
 from ..model import Exchange, Finding
 from ..spec import Spec, load_spec
 from .bridge import CORE, FUZZ_PROFILES, fuzzable_routes, route_profile
+from .choices import Example, explore_seeded, shrink_recorded
 from .config import STATEFUL_MAX_STEPS, FuzzConfig, Mode
-from .drive import BudgetMet, explore, shrink
+from .drive import NO_EXAMPLE, BudgetMet, explore, shrink
 from .execute import Executor, Outcome
 from .findings import FuzzFinding, FuzzReport, finding_id
 from .pool import PoolBuilder
 from .profiles import detect_profiles
 from .session import Session
 from .steps import Steps, steps_key
-from .strategies import Planner, route_class
+from .strategies import Planner, renew_run_prefix, route_class
 
 # Lent containers are the caller's: the fuzzer never destroys them.
 NEVER_FUZZED = {"/container-xxxx/destroy": "destroying a lent container is not the fuzzer's call"}
 # Stateful runs draw this many sequences per unit of the per-route budget.
 SEQUENCES_PER_EXAMPLE = 3
-# Draws hypothesis may make per example of the budget (the surplus covers repeated examples).
+# Draws an exploration may make per example of the budget (the surplus covers repeated and turned-down draws).
 DRAWS_PER_EXAMPLE = 5
 
 
@@ -39,7 +42,6 @@ class _Run:
         self.report = FuzzReport(seed=config.seed, examples=config.examples,
                                  modes=[m.value for m in config.modes], run_prefix=config.run_prefix)
         self.deadline = time.monotonic() + config.max_seconds
-        self.cache: dict[str, Outcome] = {}
         # Sends the examples explore draws while it draws the next ones (one thread: the sends stay in order).
         self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxconform-fuzz-sender")
 
@@ -63,8 +65,8 @@ class _Run:
             if Mode.STATEFUL in self.config.modes and self.config.examples:
                 bindings = self.pools.make("s", route_profiles(self.spec, routes))
                 strategy = self.planner.sequence(routes, self.pools.slots(bindings), bindings, STATEFUL_MAX_STEPS)
-                self._fuzz(Mode.STATEFUL, strategy, bindings, self.config.seed_for("stateful"),
-                           self.config.examples * SEQUENCES_PER_EXAMPLE)
+                self._settle(self._explore(Mode.STATEFUL, strategy, bindings, self.config.seed_for("stateful"),
+                                           self.config.examples * SEQUENCES_PER_EXAMPLE))
         finally:
             # Nothing is in flight on the sender thread when cleanup sends (after an error: what was not yet
             # sent is dropped).
@@ -104,39 +106,48 @@ class _Run:
         slots = self.pools.slots(bindings)
         for mode in modes:
             maker = self.planner.positive if mode is Mode.POSITIVE else self.planner.negative
-            self._fuzz(mode, maker(route, slots, bindings), bindings, self.config.seed_for(mode, route),
-                       self.config.examples, route)
+            self._settle(self._explore(mode, maker(route, slots, bindings), bindings,
+                                       self.config.seed_for(mode, route), self.config.examples, route))
 
-    # -- one hypothesis run: explore, then shrink each new finding ------------------------------------------
-    def _fuzz(self, mode: Mode, strategy, bindings: dict[str, str], run_seed: int, budget: int,
-              route: str | None = None) -> None:
-        """Explore: hypothesis draws the examples in this thread while the sender thread sends the ones drawn
-        before (pipelined: one example after the other, in the order drawn, so the request log and the
-        findings are those of a run that sends each example as it is drawn; nothing the server answers feeds
-        back into what is drawn). Then each new finding is shrunk, one request at a time."""
-        pending: dict[str, Future[Outcome]] = {}   # by example key: the budget counts distinct examples
-        drawn: list[tuple[Steps, Future[Outcome]]] = []
+    # -- one exploration, then its settling (count, shrink each new finding) ---------------------------------
+    def _explore(self, mode: Mode, drawn_by: Example | SearchStrategy, bindings: dict[str, str], run_seed: int,
+                 budget: int, route: str | None = None) -> _Explored:
+        """The examples are drawn in this thread (a route's from seeded choices, stateful sequences by
+        hypothesis) while the sender thread sends the ones drawn before, one after the other in the order drawn
+        (so the request log and the findings are those of a run that sends each example as it is drawn; nothing
+        the server answers feeds back into what is drawn). Returns once drawn: the sends may be under way."""
+        explored = _Explored(mode, route, drawn_by, bindings, run_seed, budget)
+        pending = explored.pending
 
-        def on_example(steps: Steps) -> None:
+        def on_example(steps: Steps, record: list[int] | None = None) -> None:
             if len(pending) >= budget:
-                raise BudgetMet()  # every call from here on: hypothesis stops generating
+                raise BudgetMet()  # every call from here on: drawing stops
             key = steps_key(steps)
             if key in pending or self._out_of_time():
                 return
             pending[key] = self.sender.submit(self.executor.run, steps, bindings)
-            drawn.append((steps, pending[key]))
+            explored.drawn.append((steps, pending[key]))
+            if record is not None:
+                explored.records[key] = record
 
-        # Hypothesis repeats simple examples early on; the budget counts distinct examples sent.
-        try:
-            note = explore(strategy, run_seed, budget * DRAWS_PER_EXAMPLE, on_example)
-        finally:
-            wait(pending.values())   # every example drawn is sent before anything else goes out
-        self.cache = {key: future.result() for key, future in pending.items()}
-        outcomes = [(steps, future.result()) for steps, future in drawn]
-        if note:
-            self.report.notes.append(f"{mode.value} {route or ''}: {note}".replace("  ", " "))
-        new: list[FuzzFinding] = []
-        for steps, outcome in outcomes:
+        # Draws repeat examples now and then (hypothesis's simple ones early on); the budget counts distinct ones.
+        if isinstance(drawn_by, SearchStrategy):
+            explored.note = explore(drawn_by, run_seed, budget * DRAWS_PER_EXAMPLE, on_example)
+        elif not explore_seeded(drawn_by, run_seed, budget * DRAWS_PER_EXAMPLE, on_example):
+            explored.note = NO_EXAMPLE
+        return explored
+
+    def _settle(self, explored: _Explored) -> None:
+        """Wait for an explore's sends (every example drawn is sent before anything else goes out), count its
+        examples, record and shrink its new findings."""
+        mode, route = explored.mode, explored.route
+        wait(explored.pending.values())
+        cache = {key: future.result() for key, future in explored.pending.items()}
+        if explored.note:
+            self.report.notes.append(f"{mode.value} {route or ''}: {explored.note}".replace("  ", " "))
+        new: list[tuple[FuzzFinding, Steps]] = []
+        for steps, future in explored.drawn:
+            outcome = future.result()
             fuzzed = [s.route for s in steps[-1:]] if mode is not Mode.STATEFUL else [s.route for s in steps]
             for name in fuzzed:
                 self.report.count(mode.value, name)
@@ -146,42 +157,51 @@ class _Run:
                     found.count += 1
                     continue
                 index, findings = outcome.hit(hit_route, rule)
-                new.append(self._new_finding(mode, hit_route, rule, steps, outcome.exchanges, index, findings))
-        for finding in new:
-            self._shrink(finding, strategy, bindings, run_seed, budget)
+                new.append((self._new_finding(mode, hit_route, rule, steps, outcome.exchanges, index, findings),
+                            steps))
+        for finding, steps in new:
+            self._shrink(finding, steps, explored, cache)
 
     def _new_finding(self, mode: Mode, route: str, rule: str, steps: Steps, exchanges: list[Exchange | None],
                      index: int, findings: list[Finding]) -> FuzzFinding:
         first = findings[0]
         finding = FuzzFinding(mode=mode.value, route=route, rule=rule, level=first.level.value,
                               area=first.area.value, title=first.title or rule, message=first.message,
-                              source=first.source, seed=self.config.seed, profile=route_profile(self.spec, route))
+                              source=first.source, seed=self.config.seed, profile=route_profile(self.spec, route),
+                              run_prefix=self.config.run_prefix)
         finding.set_example(list(steps), exchanges, index, findings)
         self.report.findings[finding.id] = finding
         return finding
 
-    def _shrink(self, finding: FuzzFinding, strategy, bindings: dict[str, str], run_seed: int, budget: int) -> None:
+    def _shrink(self, finding: FuzzFinding, found_by: Steps, explored: _Explored, cache: dict[str, Outcome]) -> None:
+        """Shrink a finding (first found by the example `found_by`) within the shrink budget, one request at a
+        time (nothing else is in flight): a route's example by lowering its recorded choices
+        (choices.shrink_recorded), a stateful sequence by hypothesis."""
         spent_before, started = self.session.sent, time.monotonic()
         best: list[str] = []
 
         def fails(steps: Steps) -> bool:
             key = steps_key(steps)
-            if key not in self.cache:
+            if key not in cache:
                 if self.session.sent - spent_before >= self.config.shrink_requests or self._out_of_time() \
                         or time.monotonic() - started > self.config.shrink_seconds:
                     self.planner.frozen = True  # budget spent: stop generating, keep the best so far
                     return False
-                self.cache[key] = self.executor.run(steps, bindings)
-            failed = self.cache[key].hit(finding.route, finding.rule) is not None
+                cache[key] = self.executor.run(steps, explored.bindings)
+            failed = cache[key].hit(finding.route, finding.rule) is not None
             if failed and (not best or (len(key), key) < (len(best[0]), best[0])):
                 best[:] = [key]
             return failed
 
         try:
-            shrink(strategy, run_seed, budget, fails)
+            if isinstance(explored.drawn_by, SearchStrategy):
+                shrink(explored.drawn_by, explored.run_seed, explored.budget, fails)
+            else:
+                fails(found_by)   # the smallest so far (sent already: no request)
+                shrink_recorded(explored.drawn_by, explored.records[steps_key(found_by)], fails)
         finally:
             self.planner.frozen = False
-        outcome = self.cache.get(best[0]) if best else None
+        outcome = cache.get(best[0]) if best else None
         hit = outcome.hit(finding.route, finding.rule) if outcome is not None else None
         if hit is not None:
             finding.set_example(list(outcome.steps), outcome.exchanges, *hit)
@@ -194,6 +214,22 @@ class _Run:
         if note not in self.report.notes:
             self.report.notes.append(note)
         return True
+
+
+@dataclass
+class _Explored:
+    """One explore's examples, sent or on their way: what settling them needs."""
+
+    mode: Mode
+    route: str | None
+    drawn_by: Example | SearchStrategy   # a route's example function; hypothesis's strategy of sequences
+    bindings: dict[str, str]
+    run_seed: int
+    budget: int
+    pending: dict[str, Future[Outcome]] = field(default_factory=dict)   # by example key: the budget counts
+    drawn: list[tuple[Steps, Future[Outcome]]] = field(default_factory=list)   # in the order drawn
+    records: dict[str, list[int]] = field(default_factory=dict)   # by example key: its choices (seeded draws)
+    note: str | None = None
 
 
 def route_profiles(spec: Spec, routes: list[str]) -> frozenset[str]:
@@ -224,7 +260,8 @@ def replay(finding: FuzzFinding, config: FuzzConfig, spec: Spec | None = None) -
         pools = PoolBuilder(session, config.containers)
         pools.start()
         bindings = pools.make("replay", route_profiles(spec, [s.route for s in finding.steps]))
-        outcome = Executor(session, spec).run(tuple(finding.steps), bindings)
+        outcome = Executor(session, spec).run(renew_run_prefix(finding.steps, finding.run_prefix, config.run_prefix),
+                                              bindings)
     finally:
         session.cleanup()
         session.close()

@@ -44,6 +44,7 @@ class FuzzFinding:
     exchange: Exchange | None = None      # the minimal input's exchange that broke the rule
     findings: list[Finding] = field(default_factory=list)
     shrunk: bool = False
+    run_prefix: str = ""                  # of the run that found it: its steps' nonces and names start with it
 
     @property
     def id(self) -> str:
@@ -62,6 +63,7 @@ class FuzzFinding:
         return {"id": self.id, "mode": self.mode, "route": self.route, "rule": self.rule, "level": self.level,
                 "area": self.area, "title": self.title, "message": self.message, "source": self.source,
                 "seed": self.seed, "profile": self.profile, "count": self.count, "shrunk": self.shrunk,
+                "run_prefix": self.run_prefix,
                 "steps": [s.to_json() for s in self.steps], "curl": self.curl, "dxpy": self.dxpy,
                 "exchange": self.exchange.to_json() if self.exchange else None,
                 "findings": [f.to_json() for f in self.findings]}
@@ -69,7 +71,7 @@ class FuzzFinding:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FuzzFinding:
         keep = ("mode", "route", "rule", "level", "area", "title", "message", "source", "seed", "profile",
-                "count", "curl", "dxpy", "shrunk")
+                "count", "curl", "dxpy", "shrunk", "run_prefix")
         return cls(**{k: data[k] for k in keep if k in data}, steps=[Step.from_json(s) for s in data["steps"]])
 
     def to_result(self) -> Result:

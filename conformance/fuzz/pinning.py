@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import strategies as st
-
+from .choices import Choices
 from .pool import Slots
 from .steps import placeholder, slot_of
 
@@ -22,8 +21,8 @@ def _class_of(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def pin(draw: Any, value: Any, slots: Slots, key: str | None = None) -> Any:
-    """`value` with ID-like strings (values and mapping keys) replaced by placeholders drawn from `slots`.
+def pin(choices: Choices, value: Any, slots: Slots, key: str | None = None) -> Any:
+    """`value` with ID-like strings (values and mapping keys) replaced by placeholders chosen from `slots`.
 
     IDs of classes the pool has no slot for (app-, workflow-, analysis-, ...; applet- and job- when the
     routes fuzzed need no executables) stay as generated: a random 24-character hash names nothing, and no
@@ -32,20 +31,20 @@ def pin(draw: Any, value: Any, slots: Slots, key: str | None = None) -> Any:
         if slot_of(value) is not None:
             return value
         cls = "user" if key in PERSON_FIELDS else _class_of(value)
-        choices = slots.for_class(cls) if cls else ()
-        return placeholder(draw(st.sampled_from(choices))) if choices else value
+        options = slots.for_class(cls) if cls else ()
+        return placeholder(choices.one_of(options)) if options else value
     if isinstance(value, list):
-        return [pin(draw, item, slots) for item in value]
+        return [pin(choices, item, slots) for item in value]
     if isinstance(value, dict):
         pinned = {}
         for name, item in value.items():
             new_name = name
             cls = _class_of(name) if slot_of(name) is None else None
             if cls in ("user", "org"):
-                new_name = placeholder(draw(st.sampled_from(slots.users_as_keys)))
+                new_name = placeholder(choices.one_of(slots.users_as_keys))
             elif cls is not None and slots.for_class(cls):
-                new_name = placeholder(draw(st.sampled_from(slots.for_class(cls))))
-            pinned[new_name] = pin(draw, item, slots, key=name)
+                new_name = placeholder(choices.one_of(slots.for_class(cls)))
+            pinned[new_name] = pin(choices, item, slots, key=name)
         return pinned
     return value
 

@@ -1,11 +1,12 @@
-"""Hypothesis strategies of fuzzed calls: positive (valid, sometimes with an edge value), negative (one
-documented constraint broken) and stateful (sequences from */new to the instance routes of what they made)."""
+"""The examples of fuzzed calls: positive (valid, sometimes with an edge value) and negative (one documented
+constraint broken) as functions of their choices (choices.py), stateful sequences (from */new to the instance
+routes of what they made) as a hypothesis strategy."""
 
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from ..spec import Spec
 from .bridge import body_strategy
+from .choices import Choices, DrawnChoices, Example
 from .config import DEFAULT_EXAMPLES, DEFAULT_SEED, derived_seed
 from .drive import BudgetMet, explore
 from .edges import edge_candidates
@@ -94,21 +96,20 @@ def _shape(path: tuple) -> tuple:
     return tuple(0 if isinstance(part, int) else part for part in path)
 
 
-def draw_at_one_place(draw, candidates: list, salt: Any) -> Any:
-    """A candidate, drawn place first (each place alike, however many items a list has), then the value:
-    the first value of a place (the likeliest client mistake, the smallest edge) half of the time."""
-    places: dict[tuple, list] = {}
+def draw_at_one_place(choices: Choices, candidates: list) -> Any:
+    """A candidate, drawn member first (each top-level member of the body alike, however much it holds), then
+    a place in it (each alike, however many items a list has), then the value: the first value of a place (the
+    likeliest client mistake, the smallest edge) half of the time. Drawn place by place, a member holding a
+    large mapping (runSpec, access, details) took most of the draws, and a flat member such as inputSpec a
+    few per cent."""
+    members: dict[Any, dict[tuple, list]] = {}
     for candidate in candidates:
-        places.setdefault(_shape(candidate.path), []).append(candidate)
-    # The body as a whole (root, not JSON) goes last: hypothesis favours early choices, and a root mutation
-    # is the same whatever the body, so favouring it would only repeat one example.
-    order = sorted(places, key=lambda shape: not shape)
-    # A Random seeded by the body and a drawn integer: uniform, where hypothesis's own choices lean hard on
-    # the first item (its integers on a few boundary values, its randoms() on 0.0), and deterministic under
-    # the run's seed. (A str seed is hashed with SHA-512, not with the per-process hash.)
-    chooser = random.Random(f"{json.dumps(salt, sort_keys=True, default=str)}:{draw(st.integers(0, 2**32 - 1))}")
-    group = places[chooser.choice(order)]
-    return group[0] if chooser.random() < 0.5 else chooser.choice(group)
+        shape = _shape(candidate.path)
+        members.setdefault(shape[:1], {}).setdefault(shape, []).append(candidate)
+    # The body as a whole (root, not JSON) goes last: the simplest choice (a shrink's) is a member of the body.
+    member = members[choices.one_of(sorted(members, key=lambda top: not top))]
+    group = member[choices.one_of(list(member))]
+    return group[0] if not choices.flag() else choices.one_of(group)
 
 
 @lru_cache(maxsize=PLANS_KEPT)
@@ -133,7 +134,7 @@ def planned_bodies(spec: Spec, route: str, run_seed: int, size: int) -> tuple[st
         texts = [json.dumps(body, sort_keys=True) for body in drawn]
     except Unsupported:
         texts = _hypothesis_bodies(spec, route, plan_seed, size, attempts)
-    # Shortest first: hypothesis shrinks a pick from the plan towards the first, the smallest body.
+    # Shortest first: a shrink lowers a pick from the plan towards the first, the smallest body (choices.py).
     return tuple(sorted(texts, key=lambda text: (len(text), text)))
 
 
@@ -150,6 +151,24 @@ def _hypothesis_bodies(spec: Spec, route: str, plan_seed: int, size: int, attemp
     return list(bodies)
 
 
+def renew_run_prefix(steps: list[Step], old: str, new: str) -> tuple[Step, ...]:
+    """The steps with the nonces and names their run prefixed (Planner._fixed: `old` + "-") under `new`
+    instead: a server keeps the nonces it saw, and the same nonce sent again with other input (a replay's
+    pool has other IDs) is refused as reused, whatever the rule under test; an app's name is taken once made.
+    A nonce or name that does not start with the prefix (one the example broke on purpose) is left as it is;
+    with no `old` (a finding saved before it was kept) the steps are as they were."""
+    renewed = []
+    for step in steps:
+        body = step.body
+        if old and isinstance(body, dict):
+            for key in ("nonce", "name"):
+                value = body.get(key)
+                if isinstance(value, str) and value.startswith(f"{old}-"):
+                    body = {**body, key: f"{new}-{value[len(old) + 1:]}"}
+        renewed.append(replace(step, body=body) if body is not step.body else step)
+    return tuple(renewed)
+
+
 class Planner:
     """Builds the strategies of one run: knows the spec, the run prefix and the pool being fuzzed; the run's
     seed and budget set the plan of bodies of each route (planned_bodies)."""
@@ -159,7 +178,8 @@ class Planner:
         self.prefix = prefix
         self.seed = seed
         self.plan_size = max(plan_size, 1)
-        # Set when a budget is spent: every strategy then rejects at once, so hypothesis winds down fast.
+        # Set when a shrink's budget is spent: the stateful strategy then rejects at once, so hypothesis winds
+        # down fast.
         self.frozen = False
 
     # -- building blocks ------------------------------------------------------------------------------------
@@ -181,12 +201,8 @@ class Planner:
         return as_clients_send(route, body)
 
     def _pinned_body(self, draw, route: str, slots: Slots) -> Any:
-        return self._generated_body(draw, route, slots)[1]
-
-    def _generated_body(self, draw, route: str, slots: Slots) -> tuple[Any, Any]:
-        """(the body as generated, the body pinned to the pool); the first varies more (random IDs)."""
-        generated = draw(body_strategy(self.spec, route))
-        return generated, self._fixed(route, pin(draw, generated, slots))
+        """A body drawn by hypothesis from schemathesis's strategy, pinned to the pool."""
+        return self._fixed(route, pin(DrawnChoices(draw), draw(body_strategy(self.spec, route)), slots))
 
     def plan(self, route: str) -> tuple[str, ...]:
         """The route's plan of bodies (planned_bodies), drawn when its strategy is made, outside any draw."""
@@ -206,14 +222,14 @@ class Planner:
             classes |= named_classes(body)
         return frozenset(classes)
 
-    def _planned_body(self, draw, route: str, plan: tuple[str, ...], slots: Slots) -> tuple[Any, Any]:
-        """As _generated_body, the body picked from the route's plan (a fresh copy: examples share the plan);
-        on a data object's route, its `project` names the pool's project, where the object is."""
-        generated = json.loads(draw(st.sampled_from(plan))) if plan else draw(st.nothing())
-        return generated, in_subject_project(route, self._fixed(route, pin(draw, generated, slots)))
+    def _planned_body(self, choices: Choices, route: str, plan: tuple[str, ...], slots: Slots) -> Any:
+        """A body of the route's plan (a fresh copy: examples share the plan) pinned to the pool; on a data
+        object's route, its `project` names the pool's project, where the object is."""
+        return in_subject_project(route, self._fixed(route, pin(choices, json.loads(choices.one_of(plan)), slots)))
 
-    def _subject_steps(self, draw, route: str, slots: Slots) -> tuple[list[Step], str | None]:
-        """Setup steps and the subject slot of a call: a fresh project for disposable subjects."""
+    def _subject_steps(self, choices: Choices, route: str, slots: Slots) -> tuple[list[Step], str | None] | None:
+        """Setup steps and the subject slot of a call: a fresh project for disposable subjects; None when the
+        pool has no object of the subject's class."""
         cls = route_class(route)
         if cls is None:
             return [], None
@@ -221,8 +237,7 @@ class Planner:
             return [Step(NEW_ROUTES["project"], body={"name": f"{self.prefix}-x"}, creates="project#x")], "project#x"
         # Container routes take lent containers only: a project ID in their path would call the project route.
         subjects = ("project",) if cls == "project" else slots.by_class.get(cls, ())
-        assume(bool(subjects))
-        return [], draw(st.sampled_from(subjects))
+        return ([], choices.one_of(subjects)) if subjects else None
 
     def _walk(self, route: str, body: Any, bindings: Mapping[str, str]):
         found = input_schema(self.spec, route)
@@ -235,8 +250,8 @@ class Planner:
     def _candidates(self, route: str, bindings: Mapping[str, str], of_body, keep) -> Callable[[Any], list]:
         """`of_body(found, resolver)` for a body, those that `keep(body, candidate)`, remembered by the body's
         JSON text: the examples of a route pick from a few planned bodies, and walking the schema along a body
-        is the dearest part of a draw. Checking each candidate here, once per body, spares hypothesis the
-        examples it would otherwise draw and then reject."""
+        is the dearest part of a draw. Checking each candidate here, once per body, spares the draws that would
+        otherwise be made and then turned down."""
         known: dict[str, list] = {}
 
         def candidates(body: Any) -> list:
@@ -246,46 +261,55 @@ class Planner:
             return known[text]
         return candidates
 
-    def positive(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> st.SearchStrategy[Steps]:
+    def positive(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> Example:
+        """Valid calls of `route`: a planned body, pinned, half of the time with an edge value at one place."""
         plan = self.plan(route)
         edges_of = self._candidates(
             route, bindings, edge_candidates,
             lambda body, edge: not fixed_path(route, edge.path) and self._valid(
                 route, set_at(body, edge.path, edge.value), bindings))
 
-        @st.composite
-        def example(draw) -> Steps:
-            assume(not self.frozen)
-            setup, subject = self._subject_steps(draw, route, slots)
-            generated, body = self._planned_body(draw, route, plan, slots)
+        def example(choices: Choices) -> Steps | None:
+            subject_steps = self._subject_steps(choices, route, slots)
+            if subject_steps is None or not plan:
+                return None
+            setup, subject = subject_steps
+            body = self._planned_body(choices, route, plan, slots)
             edge_label = None
-            if draw(st.booleans()):
+            if choices.flag():
                 edges = edges_of(body)
                 if edges:
-                    edge = draw_at_one_place(draw, edges, generated)
+                    edge = draw_at_one_place(choices, edges)
                     body, edge_label = set_at(body, edge.path, edge.value), edge.label
-            assume(self._valid(route, body, bindings))
+            if not self._valid(route, body, bindings):
+                return None
             return (*setup, Step(route, subject, body, edge=edge_label))
-        return example()
+        return example
 
-    def negative(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> st.SearchStrategy[Steps]:
+    def negative(self, route: str, slots: Slots, bindings: Mapping[str, str]) -> Example:
+        """Calls of `route` that break one documented constraint: a planned body, pinned, mutated at one place."""
         plan = self.plan(route)
         mutations_of = self._candidates(
             route, bindings, mutation_candidates,
             lambda body, mutation: mutation.kind == "json" or not self._valid(route, mutated_body(body, mutation), bindings))
 
-        @st.composite
-        def example(draw) -> Steps:
-            assume(not self.frozen)
-            setup, subject = self._subject_steps(draw, route, slots)
-            generated, body = self._planned_body(draw, route, plan, slots)
-            mutation = draw_at_one_place(draw, mutations_of(body), generated)
+        def example(choices: Choices) -> Steps | None:
+            subject_steps = self._subject_steps(choices, route, slots)
+            if subject_steps is None or not plan:
+                return None
+            setup, subject = subject_steps
+            body = self._planned_body(choices, route, plan, slots)
+            mutations = mutations_of(body)
+            if not mutations:
+                return None
+            mutation = draw_at_one_place(choices, mutations)
             if mutation.kind == "json":
                 return (*setup, Step(route, subject, {}, raw=mutation.value, violation=mutation.label))
             mutated = mutated_body(body, mutation)
-            assume(not self._valid(route, mutated, bindings))
+            if self._valid(route, mutated, bindings):
+                return None
             return (*setup, Step(route, subject, mutated, violation=mutation.label))
-        return example()
+        return example
 
     def sequence(self, routes: list[str], slots: Slots, bindings: Mapping[str, str],
                  max_steps: int) -> st.SearchStrategy[Steps]:

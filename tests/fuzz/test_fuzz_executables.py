@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from conformance.engine.profiles import CLAIMED, DETECTED, NOT_IMPLEMENTED
 from conformance.fuzz import FuzzConfig
 from conformance.fuzz.bridge import FUZZ_PROFILES, fuzzable_routes
+from conformance.fuzz.choices import as_strategy
 from conformance.fuzz.engine import replay, run_fuzz
 from conformance.fuzz.executables import HARMLESS_CODE, harmless
 from conformance.fuzz.strategies import Planner
@@ -116,7 +117,7 @@ def test_applet_code_is_fixed_whatever_was_drawn():
 def test_generated_applets_only_ever_carry_the_fixed_code(data, positive):
     planner = Planner(load_spec(), PREFIX)
     maker = planner.positive if positive else planner.negative
-    steps = data.draw(maker("/applet/new", pool_slots(), pool_bindings()))
+    steps = data.draw(as_strategy(maker("/applet/new", pool_slots(), pool_bindings())))
     run_spec = steps[-1].body.get("runSpec") if isinstance(steps[-1].body, dict) else None
     code = run_spec.get("code") if isinstance(run_spec, dict) else None
     # Negative bodies may carry a code of the wrong type (never runnable) or none; text is always ours.

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from conformance.engine.profiles import DETECTED, NOT_IMPLEMENTED
 from conformance.fuzz import FuzzConfig
 from conformance.fuzz.bridge import FUZZ_PROFILES, fuzzable_routes
+from conformance.fuzz.choices import as_strategy
 from conformance.fuzz.engine import replay
 from conformance.fuzz.executables import HARMLESS_CODE, as_clients_send, fixed_path, harmless
 from conformance.fuzz.steps import placeholder
@@ -93,7 +94,7 @@ def test_app_update_code_is_fixed_and_runs_get_a_project_and_an_input():
 def test_generated_app_updates_only_ever_carry_the_fixed_code(data, positive):
     planner = Planner(load_spec(), PREFIX)
     maker = planner.positive if positive else planner.negative
-    steps = data.draw(maker("/app-xxxx/update", pool_slots(), pool_bindings()))
+    steps = data.draw(as_strategy(maker("/app-xxxx/update", pool_slots(), pool_bindings())))
     run_spec = steps[-1].body.get("runSpec") if isinstance(steps[-1].body, dict) else None
     code = run_spec.get("code") if isinstance(run_spec, dict) else None
     assert not isinstance(code, str) or code in HARMLESS_CODE.values()
@@ -103,8 +104,8 @@ def test_generated_app_updates_only_ever_carry_the_fixed_code(data, positive):
 @given(data=st.data())
 def test_generated_app_names_carry_the_run_prefix(data):
     planner = Planner(load_spec(), PREFIX)
-    steps = data.draw(planner.positive(data.draw(st.sampled_from(["/app/new", "/globalworkflow/new"])), pool_slots(),
-                                       pool_bindings()))
+    route = data.draw(st.sampled_from(["/app/new", "/globalworkflow/new"]))
+    steps = data.draw(as_strategy(planner.positive(route, pool_slots(), pool_bindings())))
     name = steps[-1].body.get("name")
     assert not isinstance(name, str) or name.startswith(f"{PREFIX}-")
 

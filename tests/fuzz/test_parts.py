@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.fuzz import FuzzConfig, FuzzFinding, FuzzReport
+from conformance.fuzz.choices import DrawnChoices
 from conformance.fuzz.edges import edge_candidates, nesting_depth
 from conformance.fuzz.mutations import DELETE, mutation_candidates
 from conformance.fuzz.pinning import pin
@@ -74,7 +75,7 @@ def test_pinning_replaces_every_id_with_a_pool_slot(data):
                   users_as_keys=("user_other1",))
     body = {"project": "project-" + "x" * 24, "objects": ["file-" + "y" * 24, "applet-" + "z" * 24],
             "user-alice": "VIEW", "invitee": "someone@example.com", "name": "file-" + "q" * 24 + "-not-an-id"}
-    pinned = pin(data.draw, body, slots)
+    pinned = pin(DrawnChoices(data.draw), body, slots)
     assert pinned["project"] == placeholder("project")
     assert pinned["objects"] == [placeholder("file_open"), "applet-" + "z" * 24]
     assert placeholder("user_other1") in pinned        # a member key never names the acting user

@@ -67,7 +67,7 @@ def test_a_data_object_call_names_the_pool_project_where_its_object_is():
 
 
 def test_pipelined_sends_keep_the_order_drawn_however_long_each_request_takes(refserver, monkeypatch):
-    """The sender thread sends while hypothesis draws: the log must be the order drawn, whatever the timing."""
+    """The sender thread sends while this one draws: the log must be the order drawn, whatever the timing."""
     def run() -> list[str]:
         config = FuzzConfig(refserver.url, refserver.settings.users, examples=4, seed=9, routes=PIPELINE_ROUTES,
                             modes=("positive", "negative"))
@@ -96,3 +96,20 @@ def test_a_core_route_pool_holds_only_what_the_route_names():
     made = [line.split()[1] for line in report.requests]
     assert "/record/new" in made and "/file/new" not in made and not any("upload" in r for r in made)
     assert report.cleanup_problems == [] and sum(report.counts["/record-xxxx/describe"].values()) == 4
+
+
+def test_explore_and_shrink_do_not_work_out_a_database_key(monkeypatch):
+    """Hypothesis would read and tokenize the test's source for a key no database uses, on every run."""
+    import hypothesis.core
+
+    from conformance.fuzz.drive import shrink
+
+    def refuse(function):
+        raise AssertionError("function_digest called")
+
+    monkeypatch.setattr(hypothesis.core, "function_digest", refuse)
+    seen: list = []
+    assert explore(st.integers(), 1, 5, seen.append) is None and len(seen) == 5
+    failing: list = []
+    shrink(st.integers(0, 100), 1, 20, lambda value: value >= 50 and not failing.append(value))
+    assert failing and min(failing) == 50
