@@ -20,7 +20,7 @@ alternate: suite, replay, suite, replay. Overhead = suite wall / replay wall of 
 (the lower middle one for an even count) is the figure, and every pair is printed. The replay's fidelity (same status as recorded) is printed too:
 a replay that mostly failed would be faster for the wrong reason.
 
-    python benchmarks/overhead.py [--repeat 3] [-k EXPR] [--record]
+    python benchmarks/overhead.py [--repeat 5] [-k EXPR] [--record]
 """
 
 from __future__ import annotations
@@ -115,9 +115,9 @@ def replay_breakdown(timed: Timed) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="pairs (suite run, its replay) to time, one after the other (default 3; the median "
-                             "pair's ratio is the figure)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="pairs (suite run, its replay) to time, one after the other (default 5; the median "
+                             "pair's ratio is the figure: on a shared machine one pair's ratio moved by a tenth)")
     parser.add_argument("-k", dest="keyword", help="only cases matching this pytest -k expression")
     figures.add_record_option(parser)
     args = parser.parse_args(argv)

@@ -29,6 +29,8 @@ from typing import Any, overload
 from .model import REDACTED
 
 MIN_ANYWHERE = 8
+# Values longer than this are searched for the tokens' literal parts before the pattern runs (Redactor).
+LARGE = 4096
 # Tokens everyone knows, never secret (see the module docstring).
 PUBLIC_TOKENS = frozenset({"PUBLIC"})
 _WORD = "A-Za-z0-9"
@@ -92,6 +94,28 @@ def base64_middles(token: str) -> set[str]:
     return middles
 
 
+def match_length(token: str) -> int:
+    """The fewest characters (or bytes) a match of token_pattern(token) spans: each character of the token is at
+    least one character in any of its forms, and a long token's reversed form is as long as it; its base64
+    middles may be shorter."""
+    if len(token) < MIN_ANYWHERE:
+        return len(token)
+    return min(len(token), *(len(middle) for middle in base64_middles(token)))
+
+
+def token_anchors(token: str) -> set[str]:
+    """Literal strings one of which every match of token_pattern(token) holds: the token's longest run of
+    characters no encoder changes (letters and digits match only themselves), and, for a token matched reversed
+    and in base64 too, that run reversed and each base64 middle. Empty for a token without a letter or digit."""
+    runs = re.findall(r"[A-Za-z0-9]+", token)
+    if not runs:
+        return set()
+    longest = max(runs, key=len)
+    if len(token) < MIN_ANYWHERE:
+        return {longest}
+    return {longest, longest[::-1], *base64_middles(token)}
+
+
 def token_pattern(token: str) -> str:
     """The regular expression (text) of every form of one token."""
     escaped = "".join(_char_pattern(char) for char in token)
@@ -112,6 +136,22 @@ class Redactor:
         text = "|".join(token_pattern(token) for token in self.tokens)
         self._text = re.compile(text) if text else None
         self._bytes = re.compile(text.encode("utf-8")) if text else None
+        # The shortest text any form of any token can be (match_length): a shorter one (most header values, many
+        # answers) holds no token, and is not run through the pattern (a few microseconds each, many per call).
+        self._shortest = min((match_length(token) for token in self.tokens), default=0)
+        # Literal parts one of which every form of every token holds (token_anchors), for large values (an
+        # upload, a download): a substring search over megabytes is many times faster than the pattern, whose
+        # many first characters it must try at every position. None: a token without such a part.
+        anchors = [token_anchors(token) for token in self.tokens]
+        self._anchors = tuple(set().union(*anchors)) if anchors and all(anchors) else None
+        self._byte_anchors = tuple(a.encode("utf-8") for a in self._anchors) if self._anchors else None
+
+    def _cannot_hold(self, value: str | bytes) -> bool:
+        """Whether `value` is surely free of every token: too short, or large and without any anchor."""
+        if len(value) < self._shortest:
+            return True
+        anchors = self._anchors if isinstance(value, str) else self._byte_anchors
+        return len(value) > LARGE and anchors is not None and not any(anchor in value for anchor in anchors)
 
     def __bool__(self) -> bool:
         return bool(self.tokens)
@@ -123,7 +163,7 @@ class Redactor:
     def scrub(self, value: bytes) -> bytes: ...
 
     def scrub(self, value: str | bytes) -> str | bytes:
-        if self._text is None:
+        if self._text is None or self._cannot_hold(value):
             return value
         if isinstance(value, str):
             return self._text.sub(REDACTED, value)
@@ -137,7 +177,7 @@ class Redactor:
         if self._text is None:
             return value
         if isinstance(value, str):
-            return self._text.sub(REDACTED, value) if self._text.search(value) else value
+            return self._text.sub(REDACTED, value) if not self._cannot_hold(value) and self._text.search(value) else value
         if isinstance(value, dict):
             items = [(self.scrub_json(k) if isinstance(k, str) else k, self.scrub_json(v)) for k, v in value.items()]
             same = all(k2 is k and v2 is v for (k, v), (k2, v2) in zip(value.items(), items, strict=True))
@@ -152,7 +192,7 @@ class Redactor:
 
     def contains(self, value: str | bytes) -> bool:
         """Whether any form of any token is in `value`."""
-        if self._text is None:
+        if self._text is None or self._cannot_hold(value):
             return False
         return bool((self._text if isinstance(value, str) else self._bytes).search(value))
 
@@ -173,4 +213,5 @@ def redactor(tokens: Iterable[str | None]) -> Redactor:
     return _cached(tuple(sorted({t for t in tokens if t})))
 
 
-__all__ = ["MIN_ANYWHERE", "PUBLIC_TOKENS", "REDACTED", "Redactor", "base64_middles", "char_forms", "redactor", "token_of", "token_pattern"]
+__all__ = ["MIN_ANYWHERE", "PUBLIC_TOKENS", "REDACTED", "Redactor", "base64_middles", "char_forms", "match_length", "redactor",
+           "token_anchors", "token_of", "token_pattern"]

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.output_guard import guard_outputs
-from conformance.redaction import MIN_ANYWHERE, REDACTED, Redactor
+from conformance.redaction import LARGE, MIN_ANYWHERE, REDACTED, Redactor, match_length
 
 from .echo_servers import EchoServer, echo_as_status_line, echo_everywhere
 from .token_forms import assert_no_token, found_forms, token_forms
@@ -190,3 +192,38 @@ def test_a_recording_of_a_server_that_echoes_the_tokens_holds_none(tmp_path: Pat
     assert result.returncode == 0 and golden.is_file(), result.stderr[-2000:]
     assert "who are you, ***?" in golden.read_text()
     assert_clean(result, golden.parent)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(st.text(alphabet="abcXYZ019_-.&'<>/%+= \u00e9\u4e2d", min_size=1, max_size=24))
+def test_the_length_check_that_spares_the_pattern_never_misses_a_form(token: str) -> None:
+    """Text shorter than any form of any token can be (match_length) is not run through the pattern, nor a large
+    text without any of the tokens' literal parts (token_anchors): every encoded form, however short, alone or
+    inside a large text, must still be found, in text and in bytes."""
+    redactor = Redactor([token])
+    if not redactor:
+        return
+    padding = "." * LARGE
+    for name, form in token_forms(token).items():
+        for text in (form, f"{padding} {form} {padding}"):
+            matched = redactor._text.search(text) is not None          # the pattern alone, nothing skipped
+            assert redactor.contains(text) is matched, name
+            assert redactor.contains(text.encode("utf-8")) is matched, name
+
+
+def test_text_shorter_than_any_form_of_a_token_is_not_run_through_the_pattern() -> None:
+    redactor = Redactor(TOKENS)
+
+    class Refuse:
+        def sub(self, *args):
+            raise AssertionError("the pattern ran")
+        search = sub
+
+    shortest = min(match_length(token) for token in TOKENS)
+    redactor._text = redactor._bytes = Refuse()
+    short = "x" * (shortest - 1)
+    assert redactor.scrub(short) == short and redactor.scrub(short.encode()) == short.encode()
+    assert redactor.scrub_json({"Content-Type": ["application/json", 7]}) == {"Content-Type": ["application/json", 7]}
+    assert not redactor.contains(short)
+    large = b"\x00 no token here " * LARGE
+    assert redactor.scrub(large) is large and not redactor.contains(large.decode())
