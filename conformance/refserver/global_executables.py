@@ -216,6 +216,8 @@ def _common_fields(ctx: Context, inp: dict, base: dict[str, Any]) -> dict[str, A
         if not (isinstance(resources, str) or (isinstance(resources, list)
                                                 and all(isinstance(r, str) for r in resources))):
             raise InvalidInput('expected key "resources" of input to be a project ID or an array of object IDs')
+        if isinstance(resources, str):   # a container's ID (schemas: containerId), not any string
+            validate.entity_id(resources, "resources", {"project", "container"})
     return out
 
 
@@ -268,6 +270,9 @@ def new_app(ctx: Context, inp: dict) -> str:
         raise InvalidInput('expected input to have exactly one of the properties "applet" and "initializeFrom"')
     version = check_version(validate.field(inp, "version", str, required=True))
     validate.field(inp, "dxapi", str)
+    # The spec keys as /applet/new checks them: the app's spec comes from the applet (or the app it is
+    # initialized from), but a malformed one is refused, never ignored (as update does).
+    executable_checks.check(inp, run_spec_required=False)
     if "applet" in inp:
         applet_id = validate.entity_id(inp["applet"], "applet", {"applet"})
         applet, _ = objects.locate(ctx, applet_id, None, "VIEW")

@@ -105,6 +105,10 @@ def test_app_spec_is_frozen_at_new(client, project, applet):
     {"resources": 5},
     {"access": "all"},
     {"dxapi": 7},                          # found by the fuzzer at 80 examples per route (issue 21)
+    {"outputSpec": 1.5},                   # the fuzzer, 80 examples per route, seed 0: a spec key is never ignored
+    {"inputSpec": {"name": "x"}},          # when malformed, though the app's spec comes from the applet
+    {"resources": ""},                     # a string names a project or container (schemas/methods/app/new.json)
+    {"resources": "file-" + "F" * 24},
 ])
 def test_app_new_refuses_malformed_input(client, applet, fields):
     body = {"applet": applet, "name": unique(), "version": "1.0.0", **fields}
@@ -264,6 +268,7 @@ def test_update_only_while_unpublished(client, project, applet):
     {"inputSpec": "fuzz"}, {"outputSpec": 5}, {"runSpec": "bash"}, {"runSpec": {"interpreter": "cobol", "code": ""}},
     {"inputSpec": [{"name": "n", "class": "integer"}]}, {"access": {"project": "OWN"}}, {"regionalOptions": ["x"]},
     {"regionalOptions": {"aws:us-east-1": {"applet": "applet-B0000000000000000000000B"}}},
+    {"resources": ""},   # found by the fuzzer at 80 examples per route, seed 0 (issue 21): a container's ID
 ])
 def test_update_refuses_malformed_spec_fields_and_changes_nothing(client, applet, fields):
     app = new_app(client, applet, unique())
