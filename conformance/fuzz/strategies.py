@@ -239,6 +239,15 @@ class Planner:
         subjects = ("project",) if cls == "project" else slots.by_class.get(cls, ())
         return ([], choices.one_of(subjects)) if subjects else None
 
+    def _call_start(self, choices: Choices, route: str, plan: tuple[str, ...],
+                    slots: Slots) -> tuple[list[Step], str | None, Any] | None:
+        """What a positive or negative example starts from: its setup steps, subject and pinned planned body;
+        None when there is nothing to call (no object of the subject's class, no plan)."""
+        subject_steps = self._subject_steps(choices, route, slots)
+        if subject_steps is None or not plan:
+            return None
+        return (*subject_steps, self._planned_body(choices, route, plan, slots))
+
     def _walk(self, route: str, body: Any, bindings: Mapping[str, str]):
         found = input_schema(self.spec, route)
         if found is None:
@@ -270,11 +279,10 @@ class Planner:
                 route, set_at(body, edge.path, edge.value), bindings))
 
         def example(choices: Choices) -> Steps | None:
-            subject_steps = self._subject_steps(choices, route, slots)
-            if subject_steps is None or not plan:
+            start = self._call_start(choices, route, plan, slots)
+            if start is None:
                 return None
-            setup, subject = subject_steps
-            body = self._planned_body(choices, route, plan, slots)
+            setup, subject, body = start
             edge_label = None
             if choices.flag():
                 edges = edges_of(body)
@@ -294,11 +302,10 @@ class Planner:
             lambda body, mutation: mutation.kind == "json" or not self._valid(route, mutated_body(body, mutation), bindings))
 
         def example(choices: Choices) -> Steps | None:
-            subject_steps = self._subject_steps(choices, route, slots)
-            if subject_steps is None or not plan:
+            start = self._call_start(choices, route, plan, slots)
+            if start is None:
                 return None
-            setup, subject = subject_steps
-            body = self._planned_body(choices, route, plan, slots)
+            setup, subject, body = start
             mutations = mutations_of(body)
             if not mutations:
                 return None
