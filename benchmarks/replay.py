@@ -234,7 +234,7 @@ def replay(requests_planned: list[PlannedRequest], server: Any) -> Replay:
         return mapping.get(found.decode(), found.decode()).encode()
 
     loop_started = time.perf_counter()
-    with urllib3.PoolManager() as session:
+    with urllib3.PoolManager() as pools:
         old_base = ""
         for planned in requests_planned:
             url = planned.url
@@ -253,7 +253,7 @@ def replay(requests_planned: list[PlannedRequest], server: Any) -> Replay:
                 headers = {**headers, "Authorization": f"Bearer {server.token(planned.user)}"}
             started = time.perf_counter()
             try:
-                answer = session.request(planned.method, url, body=body, headers=headers, redirect=False,
+                answer = pools.request(planned.method, url, body=body, headers=headers, redirect=False,
                                          retries=False, timeout=60)
                 status, content = answer.status, answer.data
             except urllib3.exceptions.HTTPError:

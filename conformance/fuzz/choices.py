@@ -5,9 +5,9 @@ An example is a function of a `Choices`: `example(choices) -> Steps | None` (Non
 Exploring a route draws a few hundred of them; drawing through hypothesis's engine cost about as much as the
 rest of making an example (its bookkeeping per choice and per test case), and exploring does not need it: the
 bodies come from the route's plan, drawn once. A choice is recorded as a small int (the index of the option
-taken; 1/0 for a flag), so an example can be drawn again from
-its record, and a record made smaller draws a simpler example: the plan is sorted shortest body first, the
-places of a body in the order mutations and edges list them, so 0 is the simplest option everywhere.
+taken; 1/0 for a flag), so an example can be drawn again from its record, and a record made smaller draws a
+simpler example: the plan is sorted shortest body first, the places of a body in the order mutations and edges
+list them, so 0 is the simplest option everywhere.
 
 Shrinking (shrink_recorded) lowers one recorded choice at a time, keeping a change while the example still
 fails, until no single lowering does: a search over a handful of small ints, where hypothesis's shrinker
