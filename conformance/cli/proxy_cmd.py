@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="answer an exchange that breaks a MUST rule with an error envelope instead of passing it on")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: at Ctrl-C)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="S",
-                   help="how long to wait for the upstream's answer (default 300)")
+                   help="the longest wait for the upstream's next bytes: its answer, or the next part of its body "
+                        "(default 300)")
     p.set_defaults(func=run_proxy)
 
     v = sub.add_parser("validate", help="check recorded traffic (HAR files) offline with the proxy's checks")

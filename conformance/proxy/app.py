@@ -3,8 +3,9 @@
 Bounds (docs/proxy.md): a request body over MAX_REQUEST_BYTES is refused (413, nothing forwarded); of an
 answer the proxy holds at most upstream.MAX_BODY_BYTES and streams the rest on; an answer that decodes to more
 than rewrite.MAX_DECODED_BYTES is passed on as it came. Either answer is recorded cut, with a note saying why,
-and only the checks that do not need the whole body apply to it. Blocking upstream calls run on daemon threads:
-a stopping proxy (`--duration`, Ctrl-C) never waits for a slow upstream.
+and only the checks that do not need the whole body apply to it. The upstream is called on the event loop
+itself (upstream.py); a stopping proxy (`--duration`, Ctrl-C) gives up an exchange waiting for a slow upstream
+instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from ..model import Exchange, Headers, Request, Response, TransportError
@@ -33,10 +34,10 @@ T = TypeVar("T")
 
 
 class DaemonWorkers:
-    """Daemon threads for blocking calls, kept for the next call once done (starting a thread per call cost the
-    event loop about 0.2 ms per exchange). Every call gets a thread of its own at once, an idle one or a new one:
-    a slow upstream never holds up another exchange. Being daemons, a call still blocked when the proxy stops
-    keeps neither the event loop's shutdown nor the process's exit waiting."""
+    """Daemon threads for blocking calls (strict mode's checks), kept for the next call once done (starting a
+    thread per call cost the event loop about 0.2 ms per exchange). Every call gets a thread of its own at once,
+    an idle one or a new one: a slow call never holds up another exchange. Being daemons, a call still blocked
+    when the proxy stops keeps neither the event loop's shutdown nor the process's exit waiting."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
@@ -51,7 +52,7 @@ class DaemonWorkers:
         if claimed:
             self._jobs.put(job)
         else:
-            threading.Thread(target=self._work, args=(job,), name="dxconform-proxy-upstream", daemon=True).start()
+            threading.Thread(target=self._work, args=(job,), name="dxconform-proxy-worker", daemon=True).start()
 
     def _work(self, job: Callable[[], None]) -> None:
         while True:
@@ -66,20 +67,12 @@ _WORKERS = DaemonWorkers()
 
 async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)` on a daemon thread (DaemonWorkers): unlike asyncio.to_thread, a call still blocked when
-    the proxy stops (a slow upstream) keeps neither the event loop's shutdown nor the process's exit waiting."""
-    return await daemon_call(function, *args)
-
-
-def daemon_call(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """The future of `function(*args)` on a daemon thread (see in_daemon_thread); if the future is settled
-    first (given up), an upstream answer the call then returns is closed."""
+    the proxy stops keeps neither the event loop's shutdown nor the process's exit waiting."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
     def settle(error: BaseException | None, result: Any) -> None:
-        if future.done():  # the awaiting task was cancelled: an answer still being read is let go
-            if isinstance(result, Answer):
-                result.close()
+        if future.done():  # the awaiting task was cancelled: nobody wants the result
             return
         if error is not None:
             future.set_exception(error)
@@ -98,6 +91,37 @@ def daemon_call(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
             pass
 
     _WORKERS.submit(run)
+    return await future
+
+
+def give_up_able(call: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+    """The result of `call` (run as a task) in a plain future, which the stop watcher can settle first with
+    _Stopping (a Task cannot take set_exception). A future given up (or cancelled) cancels the task: an upstream
+    send drops its connection; an Answer that arrives all the same is closed."""
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(call)
+    future: asyncio.Future[T] = loop.create_future()
+
+    def copy(done: asyncio.Task[T]) -> None:
+        if done.cancelled():
+            if not future.done():
+                future.cancel()
+            return
+        error = done.exception()    # retrieved either way: a given-up call's failure is nobody's to report
+        if future.done():
+            if error is None and isinstance(answer := done.result(), Answer):
+                answer.close()
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(done.result())
+
+    def give_up(_: asyncio.Future[T]) -> None:
+        if not task.done():
+            task.cancel()
+
+    task.add_done_callback(copy)
+    future.add_done_callback(give_up)
     return future
 
 
@@ -150,7 +174,7 @@ class ProxyApp:
             return
         try:  # a body past the limit: what was held, then the rest as it comes
             await send({"type": "http.response.body", "body": payload, "more_body": True})
-            while chunk := await self._unless_stopping(daemon_call(answer.more)):
+            while chunk := await self._unless_stopping(give_up_able(answer.more())):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         except _Stopping:  # the proxy is stopping: the client gets a cut answer (its connection closes)
@@ -204,8 +228,7 @@ class ProxyApp:
             return int((time.perf_counter() - started) * 1000)
 
         try:
-            answer = await self._unless_stopping(daemon_call(self.upstream.send, method, target, headers,
-                                                                    body))
+            answer = await self._unless_stopping(give_up_able(self.upstream.send(method, target, headers, body)))
         except _Stopping:  # the proxy is stopping and the upstream has not answered: the client is told so
             exchange = Exchange(request, None, TransportError("interrupted", "the proxy stopped before the "
                                                               "upstream answered"), elapsed_ms())

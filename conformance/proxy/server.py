@@ -50,9 +50,23 @@ class ProxyRun:
             self.app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off",
             server_header=False, date_header=False, timeout_keep_alive=30,
             timeout_graceful_shutdown=GRACE_SECONDS))
+        self._close_upstream_on_shutdown()
         self.started_ms = int(time.time() * 1000)
         self._thread: threading.Thread | None = None
         self._finished: tuple[dict[str, Any], dict[str, Path]] | None = None
+
+    def _close_upstream_on_shutdown(self) -> None:
+        """Once uvicorn has shut down (in a thread or in the foreground), the idle upstream connections are
+        closed on the event loop, before asyncio.run closes it."""
+        original_shutdown = self.server.shutdown
+
+        async def shutdown(sockets=None):
+            try:
+                await original_shutdown(sockets=sockets)
+            finally:
+                self.upstream.close_idle()
+
+        self.server.shutdown = shutdown
 
     @property
     def url(self) -> str:
