@@ -4,12 +4,12 @@ very same exchanges on the same kind of server, both whole child processes timed
 Each repeat is a pair of cold child processes, one after the other on the same machine:
 
 1. the suite: `dxconform run --reruns 0` (the whole suite, serial, the embedded reference server started in
-   its own process), run through benchmarks/replay.py's `record`, which keeps every request the suite's
+   the suite's process, as `dxconform run` starts it), run through benchmarks/replay.py's `record`, which keeps every request the suite's
    Transport sends and every wait of an `eventually` step in memory (a few microseconds per request) and
    writes them out once the run has ended: interpreter start, imports, case loading, server start, pytest,
-   checks, reports, the recording's dump and exit are all in its wall time;
+   checks, reports, the recording's dump and exit (as the `dxconform` command ends) are all in its wall time;
 2. the raw replay of that run's recording (benchmarks/replay.py's `replay`): interpreter start, imports of
-   what it needs (urllib3, the reference server), the reference server started in its own process, one
+   what it needs (urllib3, the reference server), the reference server started in the replay's process, one
    urllib3 PoolManager (the suite's own HTTP client) sending each recorded request in order after the recorded
    wait (with the IDs and URLs
    the new server hands out put in place of the recorded ones), exit.

@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 T0_ENV = "DXCONFORM_BENCH_T0"
@@ -77,9 +77,11 @@ def install_recorder(exchanges: list[dict[str, Any]]) -> None:
     steps.time = WaitRecordingTime()
 
 
-def record(path: str, run_args: list[str]) -> int:
-    """`dxconform run --reruns 0 ARGS` in this process, its exchanges written to `path` (pickle) at the end."""
-    from conformance.cli.main import main
+def record(path: str, run_args: list[str]) -> NoReturn:
+    """`dxconform run --reruns 0 ARGS` in this process, its exchanges written to `path` (pickle) at the end; then
+    the process ends as the `dxconform` command does (cli.main.exit_at_once: without freeing its heap object by
+    object, which the command never pays and which took about half a second after a whole run)."""
+    from conformance.cli.main import exit_at_once, main
 
     exchanges: list[dict[str, Any]] = []
     install_recorder(exchanges)
@@ -88,7 +90,7 @@ def record(path: str, run_args: list[str]) -> int:
     with open(path, "wb") as sink:
         pickle.dump({"t0": float(os.environ.get(T0_ENV, time.time())), "returned": returned,
                      "exchanges": exchanges}, sink, protocol=pickle.HIGHEST_PROTOCOL)
-    return code
+    exit_at_once(code)
 
 
 # --- the recording, read by the parent ---------------------------------------------------------------------
@@ -289,7 +291,7 @@ def replay_child(plan_path: str) -> int:
 
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "record":
-        return record(argv[1], argv[2:])
+        record(argv[1], argv[2:])
     if len(argv) == 2 and argv[0] == "replay":
         return replay_child(argv[1])
     print("usage: replay.py record FILE [dxconform run options] | replay PLAN", file=sys.stderr)

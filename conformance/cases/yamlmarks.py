@@ -87,9 +87,14 @@ def _convert(node: Node, path: tuple, lines: dict[tuple, int], constructor: Safe
     return _scalar(node, constructor)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(node: Node, constructor: SafeConstructor) -> Any:
     if not isinstance(node, ScalarNode):
         raise YamlProblem(node.start_mark.line + 1, "a mapping key must be a plain string")
+    if node.tag == _STR_TAG:   # most scalars: the constructor would return node.value after a few lookups
+        return node.value
     try:
         return constructor.construct_object(node, deep=True)
     except ConstructorError as problem:

@@ -28,7 +28,7 @@ from urllib3.exceptions import (
 from urllib3.util import Retry, Timeout, parse_url
 
 from ..model import Exchange, Headers, Request, Response, TransportError
-from ..redaction import redactor
+from ..redaction import Redactor, redactor
 
 NO_BODY: Any = object()
 CHUNK_BYTES = 64 * 1024
@@ -255,6 +255,12 @@ def _wire_headers(method: str, headers: Mapping[str, str | None], body: bytes,
     return dict(merged.values())
 
 
+def _recorded_headers(answer: urllib3.BaseHTTPResponse, scrubber: Redactor) -> Headers:
+    """Repeated headers joined by ', ' under the name as first received, tokens scrubbed."""
+    return Headers([(name, scrubber.scrub(value.encode("latin-1", "replace")).decode("latin-1"))
+                    for name, value in answer.headers.itermerged()])
+
+
 def _pool_manager() -> urllib3.PoolManager:
     """Connection pools, one per origin, on tracked connections. Nothing is taken from the environment (no
     proxies, .netrc or CA bundle); HTTPS certificates are verified against certifi's bundle."""
@@ -370,8 +376,8 @@ class Transport:
 
     def _send(self, method: str, url: str, path: str, headers: dict[str, str], body: bytes,
               route: str | None) -> Exchange:
-        request = Request(method=method, url=url, path=path, headers=Headers(headers),
-                          body=redactor(self._secrets).scrub(body))
+        scrubber = redactor(self._secrets)
+        request = Request(method=method, url=url, path=path, headers=Headers(headers), body=scrubber.scrub(body))
         started = time.monotonic()
         deadline = started + self.timeout
         response: Response | None = None
@@ -386,8 +392,8 @@ class Transport:
                     answer.release_conn()
                 if cut is None and watchdog.fired:  # e.g. headers cut mid-line: http.client keeps what it got
                     cut = TransportError("deadline", f"answer not complete after {self.timeout} s")
-                response = Response(status=answer.status, headers=self._recorded_headers(answer),
-                                    body=redactor(self._secrets).scrub(content), truncated=cut is not None)
+                response = Response(status=answer.status, headers=_recorded_headers(answer, scrubber),
+                                    body=scrubber.scrub(content), truncated=cut is not None)
                 error = cut
             except Exception as failure:  # every network failure becomes a recorded exchange
                 kind = "deadline" if watchdog.fired else _classify(failure, sending=True)
@@ -404,11 +410,6 @@ class Transport:
         return pool.urlopen(method, destination.target, body=body or None, headers=sent, retries=_NO_RETRIES,
                             redirect=False, assert_same_host=False, timeout=self._timeouts, preload_content=False,
                             decode_content=False)
-
-    def _recorded_headers(self, answer: urllib3.BaseHTTPResponse) -> Headers:
-        """Repeated headers joined by ', ' under the name as first received, tokens scrubbed."""
-        return Headers((name, redactor(self._secrets).scrub(value.encode("latin-1", "replace")).decode("latin-1"))
-                       for name, value in answer.headers.itermerged())
 
     def _read_body(self, answer: urllib3.BaseHTTPResponse, deadline: float) -> tuple[bytes, TransportError | None]:
         """The body, read in chunks until the end, the size cap or the deadline (whichever comes first)."""
