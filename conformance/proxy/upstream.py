@@ -126,9 +126,8 @@ class Upstream:
         connection = pool.take()
         if connection is None:
             connection = await self._connect(pool)
-        answer = connection.start(request, method == "HEAD")
         try:
-            result = await answer
+            result = await connection.start(request, method == "HEAD")
         except BaseException:  # failed, or given up (cancelled): the connection is in an unknown state
             connection.abort()
             raise
@@ -216,10 +215,22 @@ class _Pool:
 
 # llhttp's error for a field line without a colon; the head is then parsed again without such lines (_mend).
 _BAD_HEADER_LINE = "Invalid header token"
-# The longest head gathered to be mended: past it, the answer is a protocol error.
-MAX_HEAD_BYTES = 256 * 1024
+# The longest head (interim answers' included) an answer may have: past it, the answer is a protocol error.
+MAX_HEAD_BYTES = 1024 * 1024
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END = re.compile(rb"\r?\n")
+_INTERIM = re.compile(rb"HTTP/\d\.\d 1\d\d")
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _mended_line(line: bytes) -> bytes | None:
+    """A field line as llhttp takes it, or None: a continuation line as it is, `name : value` without the
+    whitespace before the colon, nothing for a line that is no `token: value`."""
+    if line[:1] in (b" ", b"\t"):
+        return line
+    name, colon, value = line.partition(b":")
+    name = name.rstrip(b" \t")
+    return name + b":" + value if colon and _TOKEN.fullmatch(name) else None
 
 
 def _parser(callbacks: Any) -> httptools.HttpResponseParser:
@@ -256,7 +267,10 @@ class _Connection(asyncio.Protocol):
         """Send `request`; the future of its answer (complete, or cut at the limit with `rest` = self)."""
         self.busy, self.head, self.error = True, head, None
         self.parser = _parser(self)
-        self.raw_head: list[bytes] | None = []   # the bytes before the headers' end, kept to parse them again
+        # The bytes before the headers' end, kept to parse them again (_mend); past MAX_HEAD_BYTES, the answer
+        # is a protocol error.
+        self.raw_head: bytearray | None = bytearray()
+        self.searched = 0                         # how far _mend looked for the head's end already
         # False: parsed as it comes; None: a field line without a colon was met, the head is being gathered to
         # parse it again without such lines (_mend); True: parsed again.
         self.mended: bool | None = False
@@ -355,7 +369,11 @@ class _Connection(asyncio.Protocol):
             return
         self.last_read = self.loop.time()
         if self.raw_head is not None:
-            self.raw_head.append(data)
+            self.raw_head += data
+            if len(self.raw_head) > MAX_HEAD_BYTES:   # http.client stopped at 100 header lines of 64 KiB at most
+                self._parse_error(httptools.HttpParserError(f"no end of the answer's head in {MAX_HEAD_BYTES} "
+                                                            f"bytes"))
+                return
         try:
             if self.mended is None:      # gathering a head to mend (see _mend)
                 self._mend()
@@ -372,20 +390,25 @@ class _Connection(asyncio.Protocol):
                 self._parse_error(exc)
 
     def _mend(self) -> None:
-        """Parse the head again without its field lines that hold no colon (llhttp refuses the answer; http.client
-        and so urllib3, dxpy's client, drop such a line with a warning and read the rest), once it is all here."""
-        received = b"".join(self.raw_head)
-        end = _HEAD_END.search(received)
-        if end is None:
-            if len(received) > MAX_HEAD_BYTES:
-                raise httptools.HttpParserError(f"{_BAD_HEADER_LINE}, and no end of the head in "
-                                                f"{MAX_HEAD_BYTES} bytes")
-            return
-        lines = _LINE_END.split(received[:end.start()])
-        kept = lines[:1] + [line for line in lines[1:] if b":" in line or line[:1] in (b" ", b"\t")]
+        """Once the final head is all here, parse the answer again with its malformed field lines mended: a name
+        with whitespace before the colon loses it, a line that is no `token: value` is dropped. llhttp refuses
+        such an answer; http.client (urllib3, dxpy's client) stops reading the headers at such a line and takes
+        what follows as the body. Interim (1xx) heads before it are passed on as they came."""
+        received = self.raw_head
+        start = 0
+        while True:
+            end = _HEAD_END.search(received, max(start, self.searched - 3))
+            if end is None:
+                self.searched = len(received)
+                return
+            if not _INTERIM.match(received, start):
+                break
+            start, self.searched = end.end(), end.end()
+        lines = _LINE_END.split(bytes(received[start:end.start()]))
+        kept = lines[:1] + [line for line in map(_mended_line, lines[1:]) if line is not None]
         self.mended, self.raw_head, self.headers = True, None, []
         self.parser = _parser(self)
-        self.parser.feed_data(b"\r\n".join(kept) + b"\r\n\r\n" + received[end.end():])
+        self.parser.feed_data(bytes(received[:start]) + b"\r\n".join(kept) + b"\r\n\r\n" + received[end.end():])
 
     def _parse_error(self, exc: Exception) -> None:
         if isinstance(exc, httptools.HttpParserUpgrade):
@@ -429,6 +452,9 @@ class _Connection(asyncio.Protocol):
             self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
+        if self.headers_done:        # a second answer to one request: the connection is not reused
+            self.reusable = False
+            return
         status = self.parser.get_status_code()
         if status < 200:             # 100 Continue and other interim answers are skipped
             return
