@@ -271,8 +271,8 @@ class _Connection(asyncio.Protocol):
         # is a protocol error.
         self.raw_head: bytearray | None = bytearray()
         self.searched = 0                         # how far _mend looked for the head's end already
-        # False: parsed as it comes; None: a field line without a colon was met, the head is being gathered to
-        # parse it again without such lines (_mend); True: parsed again.
+        # False: parsed as it comes; None: a malformed field line was met, the head is being gathered to parse
+        # it again with such lines mended (_mend); True: parsed again.
         self.mended: bool | None = False
         self.status, self.headers, self.held, self.held_bytes, self.received = 0, [], [], 0, 0
         self.headers_done = self.complete = self.reusable = self.until_close = False
