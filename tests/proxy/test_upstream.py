@@ -435,34 +435,30 @@ class ClosedByClient:
         return False
 
 
-def test_a_cancelled_send_closes_its_connection() -> None:
-    async def cancel(upstream: Upstream) -> None:
-        task = asyncio.ensure_future(send(upstream))
+def _cancelled(upstream: Upstream):
+    task = asyncio.ensure_future(send(upstream))
+    return task, task.cancel, asyncio.CancelledError
+
+
+def _given_up(upstream: Upstream):
+    future = give_up_able(send(upstream))
+    return future, lambda: future.set_exception(RuntimeError("given up")), RuntimeError   # as the stop watcher does
+
+
+@pytest.mark.parametrize("abandon", [_cancelled, _given_up], ids=["cancelled", "given-up"])
+def test_an_abandoned_send_closes_its_connection(abandon) -> None:
+    async def scenario(upstream: Upstream) -> None:
+        pending, let_go, raised = abandon(upstream)
         await asyncio.sleep(0.2)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        let_go()
+        with pytest.raises(raised):
+            await pending
         assert await behave.wait(), "the upstream connection stayed open"
 
     behave = ClosedByClient()
     with HostileServer(behave) as server:
         upstream = Upstream(server.url)
-        run(upstream, cancel(upstream))
-
-
-def test_a_given_up_exchange_closes_its_connection() -> None:
-    async def give_up(upstream: Upstream) -> None:
-        future = give_up_able(send(upstream))
-        await asyncio.sleep(0.2)
-        future.set_exception(RuntimeError("given up"))     # as the stop watcher does
-        with pytest.raises(RuntimeError):
-            await future
-        assert await behave.wait(), "the upstream connection stayed open"
-
-    behave = ClosedByClient()
-    with HostileServer(behave) as server:
-        upstream = Upstream(server.url)
-        run(upstream, give_up(upstream))
+        run(upstream, scenario(upstream))
 
 
 # -- HTTPS -----------------------------------------------------------------------------------------------
