@@ -213,7 +213,8 @@ class _Pool:
             connection.transport.close()
 
 
-# llhttp's error for a field line without a colon; the head is then parsed again without such lines (_mend).
+# llhttp's error for a malformed field line (no colon, or a name that is no token); the head is then parsed
+# again with such lines mended (_mend).
 _BAD_HEADER_LINE = "Invalid header token"
 # The longest head (interim answers' included) an answer may have: past it, the answer is a protocol error.
 MAX_HEAD_BYTES = 1024 * 1024
@@ -271,9 +272,8 @@ class _Connection(asyncio.Protocol):
         # is a protocol error.
         self.raw_head: bytearray | None = bytearray()
         self.searched = 0                         # how far _mend looked for the head's end already
-        # False: parsed as it comes; None: a malformed field line was met, the head is being gathered to parse
-        # it again with such lines mended (_mend); True: parsed again.
-        self.mended: bool | None = False
+        # A malformed field line was met: the head is being gathered to parse it again, mended (_mend).
+        self.mending = False
         self.status, self.headers, self.held, self.held_bytes, self.received = 0, [], [], 0, 0
         self.headers_done = self.complete = self.reusable = self.until_close = False
         self.streaming = False
@@ -375,13 +375,13 @@ class _Connection(asyncio.Protocol):
                                                             f"bytes"))
                 return
         try:
-            if self.mended is None:      # gathering a head to mend (see _mend)
+            if self.mending:
                 self._mend()
             else:
                 self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            if self.mended is False and self.raw_head is not None and _BAD_HEADER_LINE in str(exc):
-                self.mended = None
+            if self.raw_head is not None and _BAD_HEADER_LINE in str(exc):   # not mended yet
+                self.mending = True
                 try:
                     self._mend()
                 except httptools.HttpParserError as again:
@@ -406,7 +406,7 @@ class _Connection(asyncio.Protocol):
             start, self.searched = end.end(), end.end()
         lines = _LINE_END.split(bytes(received[start:end.start()]))
         kept = lines[:1] + [line for line in map(_mended_line, lines[1:]) if line is not None]
-        self.mended, self.raw_head, self.headers = True, None, []
+        self.mending, self.raw_head, self.headers = False, None, []
         self.parser = _parser(self)
         self.parser.feed_data(bytes(received[:start]) + b"\r\n".join(kept) + b"\r\n\r\n" + received[end.end():])
 
